@@ -1,0 +1,88 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Everything a store keeps about one API key. Never the key itself: only its SHA-256 digest and a
+/// short display hint.
+///
+/// Records are created by ``KeyManager``, which enforces the lifecycle rules (scopes never grow,
+/// revocation is final, a rolled key expires after its grace period).
+public struct KeyRecord: Sendable, Hashable, Codable {
+    /// The key's public identifier.
+    public let id: APIKeyID
+    /// The merchant account the key belongs to.
+    public let merchantID: MerchantID
+    /// A human-readable name, such as "Invoice reminder job".
+    public let name: String
+    /// What the key may do. Only ever narrowed after creation.
+    public internal(set) var scopes: ScopeSet
+    /// How many requests the key may make per window.
+    public let rateLimit: RateLimit
+    /// When the key was created.
+    public let createdAt: Date
+    /// When the key stops working, if ever. At `expiresAt` the key is already expired.
+    public internal(set) var expiresAt: Date?
+    /// When the key was revoked, if it was.
+    public internal(set) var revokedAt: Date?
+    /// The key's display hint, such as `sntr_…3456`.
+    public let displayHint: String
+    /// The SHA-256 digest of the key.
+    public let digest: KeyDigest
+    /// The key this one was minted on behalf of, if any.
+    public let parentID: APIKeyID?
+
+    /// Creates a record. Use ``KeyManager`` to create keys; this initializer exists for stores that
+    /// rebuild records from their own storage.
+    ///
+    /// - Parameters:
+    ///   - id: The public identifier.
+    ///   - merchantID: The owning merchant.
+    ///   - name: A human-readable name.
+    ///   - scopes: What the key may do.
+    ///   - rateLimit: The key's rate limit.
+    ///   - createdAt: The creation time.
+    ///   - expiresAt: The expiry time, if any.
+    ///   - revokedAt: The revocation time, if any.
+    ///   - displayHint: The display hint.
+    ///   - digest: The key's SHA-256 digest.
+    ///   - parentID: The key it was minted on behalf of, if any.
+    public init(
+        id: APIKeyID, merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit = .default,
+        createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil, displayHint: String, digest: KeyDigest,
+        parentID: APIKeyID? = nil
+    ) {
+        self.id = id
+        self.merchantID = merchantID
+        self.name = name
+        self.scopes = scopes
+        self.rateLimit = rateLimit
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+        self.displayHint = displayHint
+        self.digest = digest
+        self.parentID = parentID
+    }
+
+    /// Whether the key works at `time`: not revoked and not expired.
+    ///
+    /// - Parameter time: The time to check.
+    /// - Returns: The key's status at that time.
+    public func status(at time: Date) -> KeyStatus {
+        if revokedAt != nil { return .revoked }
+        if let expiresAt, time >= expiresAt { return .expired }
+        return .active
+    }
+}
+
+/// Whether a key works.
+public enum KeyStatus: String, Sendable, Hashable, Codable {
+    /// The key works.
+    case active
+    /// The key was revoked; it never works again.
+    case revoked
+    /// The key's expiry time has passed.
+    case expired
+}

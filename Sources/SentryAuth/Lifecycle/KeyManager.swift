@@ -1,0 +1,218 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The key lifecycle — create, revoke, expire, roll, restrict, mint — and verification, written once
+/// above the ``KeyStore`` protocol so every store obeys the same rules:
+///
+/// - The plaintext key is returned once, by the call that creates it, and never stored.
+/// - Scopes are fixed at creation and only ever narrowed: no call adds a scope to an existing key,
+///   and a key minted on behalf of another gets at most that key's scopes.
+/// - Revocation takes effect immediately and is final.
+/// - Rolling makes a new key with the same merchant, scopes and limit; the old key keeps working for a
+///   grace period (0 means it stops now), never past its own expiry.
+/// - A refused call changes nothing.
+///
+/// ```swift
+/// let manager = KeyManager(store: InMemoryKeyStore())
+/// let created = try await manager.create(
+///     for: MerchantID("merchant_42")!, name: "Reminder job", scopes: [.invoiceRead, .invoiceRemind])
+/// print(created.key.revealSecret())   // show once to the merchant
+/// ```
+public struct KeyManager<Store: KeyStore>: Sendable {
+    /// The store that keeps the records.
+    public let store: Store
+    /// The clock that dates creation, revocation and expiry.
+    public let clock: any WallClock
+    /// The format of the keys this manager creates and accepts.
+    public let format: APIKeyFormat
+
+    /// How many times a conditional update is retried before giving up with ``KeyLifecycleError/conflict(_:)``.
+    static var maximumAttempts: Int { 32 }
+
+    /// Creates a manager.
+    ///
+    /// - Parameters:
+    ///   - store: The record store.
+    ///   - clock: The wall clock; the system clock by default.
+    ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
+    public init(store: Store, clock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry) {
+        self.store = store
+        self.clock = clock
+        self.format = format
+    }
+
+    /// Creates a key.
+    ///
+    /// - Parameters:
+    ///   - merchantID: The merchant the key belongs to.
+    ///   - name: A human-readable name, 1 to 200 bytes.
+    ///   - scopes: What the key may do; fixed for the key's life.
+    ///   - rateLimit: The key's rate limit; 60 per minute by default.
+    ///   - expiresAt: When the key stops working, if ever.
+    /// - Returns: The key, to show once, and its record.
+    /// - Throws: ``KeyLifecycleError`` for a bad name or expiry; the store's errors.
+    public func create(
+        for merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit = .default,
+        expiresAt: Date? = nil
+    ) async throws -> CreatedKey {
+        try await insertNewKey(
+            merchantID: merchantID, name: name, scopes: scopes, rateLimit: rateLimit, expiresAt: expiresAt,
+            parentID: nil, createdAt: clock.now())
+    }
+
+    /// Creates a key on behalf of an existing, active key, with at most that key's scopes.
+    ///
+    /// The new key belongs to the parent's merchant, has the parent's rate limit unless told
+    /// otherwise, and never outlives the parent's expiry.
+    ///
+    /// - Parameters:
+    ///   - parentID: The key on whose behalf the new one is made.
+    ///   - name: A human-readable name, 1 to 200 bytes.
+    ///   - scopes: The new key's scopes; a subset of the parent's.
+    ///   - rateLimit: The new key's rate limit; the parent's by default.
+    ///   - expiresAt: When the new key stops working; capped at the parent's expiry.
+    /// - Returns: The key, to show once, and its record.
+    /// - Throws: ``KeyLifecycleError/scopeEscalation(_:)`` naming the scopes the parent lacks, or
+    ///   another ``KeyLifecycleError`` when the parent is missing, revoked or expired.
+    public func mint(
+        onBehalfOf parentID: APIKeyID, name: String, scopes: ScopeSet, rateLimit: RateLimit? = nil,
+        expiresAt: Date? = nil
+    ) async throws -> CreatedKey {
+        let now = clock.now()
+        let parent = try await activeRecord(parentID, at: now)
+        let extra = scopes.subtracting(parent.scopes)
+        guard extra.isEmpty, scopes.isSubset(of: parent.scopes) else { throw KeyLifecycleError.scopeEscalation(extra) }
+        return try await insertNewKey(
+            merchantID: parent.merchantID, name: name, scopes: scopes, rateLimit: rateLimit ?? parent.rateLimit,
+            expiresAt: Self.earlier(expiresAt, parent.expiresAt), parentID: parent.id, createdAt: now)
+    }
+
+    /// Revokes a key, with immediate effect. Revoking a revoked key changes nothing.
+    ///
+    /// - Parameter id: The key to revoke.
+    /// - Returns: The revoked record.
+    /// - Throws: ``KeyLifecycleError/keyNotFound(_:)``; the store's errors.
+    @discardableResult
+    public func revoke(_ id: APIKeyID) async throws -> KeyRecord {
+        try await update(id) { record, now in
+            if record.revokedAt == nil { record.revokedAt = now }
+        }
+    }
+
+    /// Narrows a key's scopes.
+    ///
+    /// - Parameters:
+    ///   - id: The key to restrict.
+    ///   - scopes: The key's new scopes: a subset of the ones it holds.
+    /// - Returns: The updated record.
+    /// - Throws: ``KeyLifecycleError/scopeEscalation(_:)`` naming the scopes the key lacks, changing
+    ///   nothing; ``KeyLifecycleError`` when the key is missing, revoked or expired.
+    @discardableResult
+    public func restrict(_ id: APIKeyID, to scopes: ScopeSet) async throws -> KeyRecord {
+        try await update(id) { record, now in
+            try Self.requireActive(record, at: now)
+            let extra = scopes.subtracting(record.scopes)
+            guard extra.isEmpty, scopes.isSubset(of: record.scopes) else {
+                throw KeyLifecycleError.scopeEscalation(extra)
+            }
+            record.scopes = ScopeSet(rawValue: scopes.bits(in: record.scopes.catalog) ?? 0, catalog: record.scopes.catalog)
+        }
+    }
+
+    /// Replaces a key with a new one that has the same merchant, name, scopes and rate limit.
+    ///
+    /// The old key keeps working for `grace` and then expires; with a grace of zero it stops now.
+    /// It never works past its own expiry. The new key keeps the old key's expiry time.
+    ///
+    /// - Parameters:
+    ///   - id: The key to roll.
+    ///   - grace: How long the old key keeps working; not negative.
+    /// - Returns: The new key, to show once, and its record.
+    /// - Throws: ``KeyLifecycleError`` when the key is missing, revoked or expired, or `grace` is negative.
+    public func roll(_ id: APIKeyID, grace: Duration = .zero) async throws -> CreatedKey {
+        guard grace >= .zero else { throw KeyLifecycleError.invalidGracePeriod }
+        let now = clock.now()
+        let old = try await activeRecord(id, at: now)
+        let created = try await insertNewKey(
+            merchantID: old.merchantID, name: old.name, scopes: old.scopes, rateLimit: old.rateLimit,
+            expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now)
+        let graceEnd = now.addingTimeInterval(Self.seconds(grace))
+        do {
+            _ = try await update(id, at: now) { record, now in
+                try Self.requireActive(record, at: now)
+                record.expiresAt = Self.earlier(record.expiresAt, graceEnd)
+            }
+        } catch {
+            // The old key changed under us (revoked, expired): take the new key back.
+            _ = try? await store.remove(created.record)
+            throw error
+        }
+        return created
+    }
+
+    // MARK: - Helpers
+
+    private func insertNewKey(
+        merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit, expiresAt: Date?,
+        parentID: APIKeyID?, createdAt: Date
+    ) async throws -> CreatedKey {
+        guard (1...200).contains(name.utf8.count) else { throw KeyLifecycleError.invalidName }
+        if let expiresAt, expiresAt <= createdAt { throw KeyLifecycleError.invalidExpiry }
+        let key = APIKey.generate(format: format)
+        let record = KeyRecord(
+            id: .generate(), merchantID: merchantID, name: name, scopes: scopes, rateLimit: rateLimit,
+            createdAt: createdAt, expiresAt: expiresAt, displayHint: key.displayHint, digest: key.digest,
+            parentID: parentID)
+        try await store.insert(record)
+        return CreatedKey(key: key, record: record)
+    }
+
+    private func activeRecord(_ id: APIKeyID, at now: Date) async throws -> KeyRecord {
+        guard let record = try await store.record(withID: id) else { throw KeyLifecycleError.keyNotFound(id) }
+        try Self.requireActive(record, at: now)
+        return record
+    }
+
+    /// Reads, changes and conditionally writes a record, retrying when it changed in between.
+    private func update(
+        _ id: APIKeyID, at time: Date? = nil, _ change: (inout KeyRecord, Date) throws -> Void
+    ) async throws -> KeyRecord {
+        for _ in 0..<Self.maximumAttempts {
+            guard let current = try await store.record(withID: id) else { throw KeyLifecycleError.keyNotFound(id) }
+            var updated = current
+            try change(&updated, time ?? clock.now())
+            if updated == current { return current }
+            if try await store.replace(current, with: updated) { return updated }
+        }
+        throw KeyLifecycleError.conflict(id)
+    }
+
+    private static func requireActive(_ record: KeyRecord, at now: Date) throws(KeyLifecycleError) {
+        switch record.status(at: now) {
+        case .active: return
+        case .revoked: throw .keyRevoked(record.id)
+        case .expired: throw .keyExpired(record.id)
+        }
+    }
+
+    private static func earlier(_ lhs: Date?, _ rhs: Date?) -> Date? {
+        guard let lhs else { return rhs }
+        guard let rhs else { return lhs }
+        return min(lhs, rhs)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+}
+
+/// A newly created key and its record. The only time the plaintext key exists outside the caller.
+public struct CreatedKey: Sendable {
+    /// The key: show it to its owner once, then drop it.
+    public let key: APIKey
+    /// The stored record.
+    public let record: KeyRecord
+}

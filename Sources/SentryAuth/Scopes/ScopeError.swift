@@ -1,0 +1,39 @@
+/// Why a scope, a scope list or a scope catalog was refused.
+public enum ScopeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The text is not of the form `resource:action`. Carries an excerpt of the text.
+    case malformedScope(String)
+    /// The scope is well-formed but not in the catalog. Carries its name.
+    case unknownScope(String)
+    /// A comma-separated list has an empty entry (1-based position in the list).
+    case emptyEntry(position: Int)
+    /// A catalog would hold more than ``ScopeCatalog/maximumCount`` scopes.
+    case tooManyScopes(count: Int)
+    /// A catalog lists the same scope twice.
+    case duplicateScope(String)
+    /// Two scope sets from different catalogs were combined.
+    case catalogMismatch
+
+    /// A message that names the offending scope.
+    public var description: String {
+        switch self {
+        case .malformedScope(let text): "\"\(text)\" is not a scope: a scope is written resource:action."
+        case .unknownScope(let name): "Unknown scope \"\(name)\"."
+        case .emptyEntry(let position): "The scope list has an empty entry at position \(position)."
+        case .tooManyScopes(let count):
+            "A scope catalog holds at most \(ScopeCatalog.maximumCount) scopes; this one has \(count)."
+        case .duplicateScope(let name): "The scope catalog lists \"\(name)\" twice."
+        case .catalogMismatch: "The scope sets come from different scope catalogs."
+        }
+    }
+
+    /// A printable excerpt of untrusted text for an error message: at most 64 characters, with
+    /// anything outside printable ASCII shown as `?`.
+    static func safeExcerpt(_ text: some StringProtocol) -> String {
+        var bytes: [UInt8] = []
+        for byte in text.utf8.prefix(64) {
+            bytes.append((0x20..<0x7f).contains(byte) && byte != UInt8(ascii: "\"") ? byte : UInt8(ascii: "?"))
+        }
+        let excerpt = String(decoding: bytes, as: UTF8.self)
+        return text.utf8.count > 64 ? excerpt + "…" : excerpt
+    }
+}

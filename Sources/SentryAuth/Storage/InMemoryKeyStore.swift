@@ -1,0 +1,122 @@
+import Synchronization
+
+/// A ``KeyStore`` in process memory, safe to use from any number of tasks at once.
+///
+/// Every call takes one short mutex-protected critical section, so the store is linearizable.
+/// Records are lost when the process ends; use it for tests, demos, and single-process servers that
+/// load their keys at start-up.
+///
+/// ```swift
+/// let store = InMemoryKeyStore()
+/// let manager = KeyManager(store: store)
+/// ```
+public final class InMemoryKeyStore: KeyStore {
+    private struct State {
+        var byID: [APIKeyID: KeyRecord] = [:]
+        var idByDigest: [KeyDigest: APIKeyID] = [:]
+        var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates an empty store.
+    public init() {}
+
+    /// Creates a store holding `records`.
+    ///
+    /// - Parameter records: Records with distinct identifiers and digests.
+    /// - Throws: ``KeyStoreError/duplicateKey`` when two records share an identifier or digest.
+    public init(_ records: some Sequence<KeyRecord>) throws(KeyStoreError) {
+        for record in records { try insertNow(record) }
+    }
+
+    /// The record whose key has `digest`, or `nil`.
+    ///
+    /// - Parameter digest: The SHA-256 digest of a presented key.
+    /// - Returns: The record, if one has that digest.
+    public func record(forDigest digest: KeyDigest) async -> KeyRecord? {
+        recordNow(forDigest: digest)
+    }
+
+    /// The record whose key has `digest`, without suspending.
+    ///
+    /// - Parameter digest: The SHA-256 digest of a presented key.
+    /// - Returns: The record, if one has that digest.
+    public func recordNow(forDigest digest: KeyDigest) -> KeyRecord? {
+        state.withLock { state in state.idByDigest[digest].flatMap { state.byID[$0] } }
+    }
+
+    /// The record with the identifier `id`, or `nil`.
+    ///
+    /// - Parameter id: A key identifier.
+    /// - Returns: The record, if one has that identifier.
+    public func record(withID id: APIKeyID) async -> KeyRecord? {
+        state.withLock { $0.byID[id] }
+    }
+
+    /// Every record of a merchant, ordered by creation time, then identifier.
+    ///
+    /// - Parameter merchantID: The merchant.
+    /// - Returns: The merchant's records.
+    public func records(forMerchant merchantID: MerchantID) async -> [KeyRecord] {
+        let records = state.withLock { state in (state.idsByMerchant[merchantID] ?? []).compactMap { state.byID[$0] } }
+        return records.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Every record in the store, ordered by creation time, then identifier.
+    public var allRecords: [KeyRecord] {
+        state.withLock { Array($0.byID.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    /// Adds a new record.
+    ///
+    /// - Parameter record: The record.
+    /// - Throws: ``KeyStoreError/duplicateKey`` when a record with the same identifier or digest exists.
+    public func insert(_ record: KeyRecord) async throws {
+        try insertNow(record)
+    }
+
+    private func insertNow(_ record: KeyRecord) throws(KeyStoreError) {
+        try state.withLock { (state) throws(KeyStoreError) in
+            guard state.byID[record.id] == nil, state.idByDigest[record.digest] == nil else {
+                throw .duplicateKey
+            }
+            state.byID[record.id] = record
+            state.idByDigest[record.digest] = record.id
+            state.idsByMerchant[record.merchantID, default: []].insert(record.id)
+        }
+    }
+
+    /// Replaces a record only if it is still exactly `current`.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement, with `current`'s identifier and digest.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    /// - Throws: ``KeyStoreError/identityChanged`` when `new` has another identifier, digest or merchant.
+    public func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
+        guard new.id == current.id, new.digest == current.digest, new.merchantID == current.merchantID else {
+            throw KeyStoreError.identityChanged
+        }
+        return state.withLock { state in
+            guard state.byID[current.id] == current else { return false }
+            state.byID[current.id] = new
+            return true
+        }
+    }
+
+    /// Removes a record, if it is still exactly `current`.
+    ///
+    /// - Parameter current: The record as the caller last read it.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    public func remove(_ current: KeyRecord) async -> Bool {
+        state.withLock { state in
+            guard state.byID[current.id] == current else { return false }
+            state.byID[current.id] = nil
+            state.idByDigest[current.digest] = nil
+            state.idsByMerchant[current.merchantID]?.remove(current.id)
+            if state.idsByMerchant[current.merchantID]?.isEmpty == true { state.idsByMerchant[current.merchantID] = nil }
+            return true
+        }
+    }
+}

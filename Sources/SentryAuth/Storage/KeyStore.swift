@@ -1,0 +1,64 @@
+/// Where key records live: memory, a file, a database shared by many servers.
+///
+/// A store only keeps records; the lifecycle rules are enforced once, above it, by ``KeyManager``,
+/// so every store obeys the same rules. A store must be linearizable: each call takes effect
+/// atomically at some instant between its start and its return.
+///
+/// Updates are conditional (``replace(_:with:)``), so read-check-write sequences stay correct when
+/// many servers change the same key at once.
+public protocol KeyStore: Sendable {
+    /// The record whose key has `digest`, or `nil`.
+    ///
+    /// - Parameter digest: The SHA-256 digest of a presented key.
+    /// - Returns: The record, if one has that digest.
+    func record(forDigest digest: KeyDigest) async throws -> KeyRecord?
+
+    /// The record with the identifier `id`, or `nil`.
+    ///
+    /// - Parameter id: A key identifier.
+    /// - Returns: The record, if one has that identifier.
+    func record(withID id: APIKeyID) async throws -> KeyRecord?
+
+    /// Every record of a merchant, ordered by creation time, then identifier.
+    ///
+    /// - Parameter merchantID: The merchant.
+    /// - Returns: The merchant's records.
+    func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord]
+
+    /// Adds a new record.
+    ///
+    /// - Parameter record: The record.
+    /// - Throws: ``KeyStoreError/duplicateKey`` when a record with the same identifier or digest exists.
+    func insert(_ record: KeyRecord) async throws
+
+    /// Replaces a record only if it is still exactly `current` (a compare-and-swap).
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement; it keeps `current`'s identifier and digest.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    /// - Throws: ``KeyStoreError/identityChanged`` when `new` has another identifier or digest.
+    func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool
+
+    /// Removes a record, if it is still exactly `current`.
+    ///
+    /// - Parameter current: The record as the caller last read it.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    func remove(_ current: KeyRecord) async throws -> Bool
+}
+
+/// Why a store refused a change.
+public enum KeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A record with the same identifier or digest already exists.
+    case duplicateKey
+    /// A replacement tried to change a record's identifier or digest.
+    case identityChanged
+
+    /// A message saying what was refused.
+    public var description: String {
+        switch self {
+        case .duplicateKey: "A key with the same identifier or digest is already stored."
+        case .identityChanged: "A record's identifier and digest never change."
+        }
+    }
+}
