@@ -55,7 +55,9 @@ public struct KeyDigest: Sendable, Hashable {
         var result: [UInt8] = []
         result.reserveCapacity(32)
         for word in [word0, word1, word2, word3] {
-            for shift in stride(from: 56, through: 0, by: -8) { result.append(UInt8(truncatingIfNeeded: word >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                result.append(UInt8(truncatingIfNeeded: word >> shift))
+            }
         }
         return result
     }
@@ -75,7 +77,8 @@ public struct KeyDigest: Sendable, Hashable {
     /// Compares two digests in constant time: all 32 bytes are always examined.
     @inlinable
     public static func == (lhs: KeyDigest, rhs: KeyDigest) -> Bool {
-        let difference = (lhs.word0 ^ rhs.word0) | (lhs.word1 ^ rhs.word1) | (lhs.word2 ^ rhs.word2)
+        let difference =
+            (lhs.word0 ^ rhs.word0) | (lhs.word1 ^ rhs.word1) | (lhs.word2 ^ rhs.word2)
             | (lhs.word3 ^ rhs.word3)
         return ConstantTime.isZero(difference)
     }

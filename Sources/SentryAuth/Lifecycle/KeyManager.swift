@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The key lifecycle — create, revoke, expire, roll, restrict, mint — and verification, written once
@@ -118,7 +118,8 @@ public struct KeyManager<Store: KeyStore>: Sendable {
             guard extra.isEmpty, scopes.isSubset(of: record.scopes) else {
                 throw KeyLifecycleError.scopeEscalation(extra)
             }
-            record.scopes = ScopeSet(rawValue: scopes.bits(in: record.scopes.catalog) ?? 0, catalog: record.scopes.catalog)
+            record.scopes = ScopeSet(
+                rawValue: scopes.bits(in: record.scopes.catalog) ?? 0, catalog: record.scopes.catalog)
         }
     }
 

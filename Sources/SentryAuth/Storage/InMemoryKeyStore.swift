@@ -115,7 +115,9 @@ public final class InMemoryKeyStore: KeyStore {
             state.byID[current.id] = nil
             state.idByDigest[current.digest] = nil
             state.idsByMerchant[current.merchantID]?.remove(current.id)
-            if state.idsByMerchant[current.merchantID]?.isEmpty == true { state.idsByMerchant[current.merchantID] = nil }
+            if state.idsByMerchant[current.merchantID]?.isEmpty == true {
+                state.idsByMerchant[current.merchantID] = nil
+            }
             return true
         }
     }

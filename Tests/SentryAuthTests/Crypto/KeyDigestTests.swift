@@ -17,10 +17,12 @@ struct KeyDigestTests {
         #expect(digest.description == abc)
     }
 
-    @Test("Malformed hex and wrong byte counts are refused", arguments: [
-        "", "ba78", String(repeating: "0", count: 63), String(repeating: "0", count: 65),
-        String(repeating: "g", count: 64), " " + String(repeating: "0", count: 63),
-    ])
+    @Test(
+        "Malformed hex and wrong byte counts are refused",
+        arguments: [
+            "", "ba78", String(repeating: "0", count: 63), String(repeating: "0", count: 65),
+            String(repeating: "g", count: 64), " " + String(repeating: "0", count: 63),
+        ])
     func malformed(text: String) {
         #expect(KeyDigest(hex: text) == nil)
     }

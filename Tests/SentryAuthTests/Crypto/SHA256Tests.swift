@@ -23,7 +23,8 @@ struct NISTMessageVector: Sendable, CustomStringConvertible {
                 let bits = try #require(length)
                 let bytes = try #require(message)
                 // A zero-length message is written "Msg = 00" in the CAVP files.
-                vectors.append(NISTMessageVector(bitLength: bits, message: Array(bytes.prefix(bits / 8)), digest: parts[1]))
+                vectors.append(
+                    NISTMessageVector(bitLength: bits, message: Array(bytes.prefix(bits / 8)), digest: parts[1]))
             default: continue
             }
         }
@@ -56,7 +57,9 @@ struct SHA256Tests {
         let lines = try TestResources.text("SHA256Monte.rsp").split(whereSeparator: \.isNewline)
         let seedLine = try #require(lines.first { $0.hasPrefix("Seed") })
         var seed = [UInt8](hex: seedLine.split(separator: "=")[1].trimmingCharacters(in: .whitespaces))
-        let expected = lines.filter { $0.hasPrefix("MD") }.map { $0.split(separator: "=")[1].trimmingCharacters(in: .whitespaces) }
+        let expected = lines.filter { $0.hasPrefix("MD") }.map {
+            $0.split(separator: "=")[1].trimmingCharacters(in: .whitespaces)
+        }
         #expect(expected.count == 100)
         for checkpoint in expected {
             var md = [seed, seed, seed]

@@ -15,26 +15,28 @@ struct APIKeyTests {
         #expect(key == (try APIKey(parsing: Self.documented[...])))
     }
 
-    @Test("Every format error is named, with position or lengths", arguments: [
-        ("", APIKeyFormatError.empty),
-        ("sntr", .wrongPrefix(expected: "sntr_")),
-        ("SNTR_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
-        ("sk_live_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
-        (" sntr_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
-        ("Bearer sntr_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
-        ("sntr_", .wrongLength(expected: 37, actual: 5)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz12345", .wrongLength(expected: 37, actual: 36)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz1234567", .wrongLength(expected: 37, actual: 38)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz123456 ", .wrongLength(expected: 37, actual: 38)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz123456\n", .wrongLength(expected: 37, actual: 38)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz12345=", .invalidCharacter(position: 37)),
-        ("sntr_+bcdefghijklmnopqrstuvwxyz123456", .invalidCharacter(position: 6)),
-        ("sntr_abcdefghijklmnop/rstuvwxyz123456", .invalidCharacter(position: 22)),
-        ("sntr_abcdefghijklmnop rstuvwxyz123456", .invalidCharacter(position: 22)),
-        ("sntr_abcdefghijklmnop\0rstuvwxyz123456", .invalidCharacter(position: 22)),
-        ("sntr_abcdefghijklmnopqrstuvwxyz.23456", .invalidCharacter(position: 32)),
-        ("sntr_ábcdefghijklmnopqrstuvwxyz12345", .invalidCharacter(position: 6)),
-    ])
+    @Test(
+        "Every format error is named, with position or lengths",
+        arguments: [
+            ("", APIKeyFormatError.empty),
+            ("sntr", .wrongPrefix(expected: "sntr_")),
+            ("SNTR_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
+            ("sk_live_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
+            (" sntr_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
+            ("Bearer sntr_abcdefghijklmnopqrstuvwxyz123456", .wrongPrefix(expected: "sntr_")),
+            ("sntr_", .wrongLength(expected: 37, actual: 5)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz12345", .wrongLength(expected: 37, actual: 36)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz1234567", .wrongLength(expected: 37, actual: 38)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz123456 ", .wrongLength(expected: 37, actual: 38)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz123456\n", .wrongLength(expected: 37, actual: 38)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz12345=", .invalidCharacter(position: 37)),
+            ("sntr_+bcdefghijklmnopqrstuvwxyz123456", .invalidCharacter(position: 6)),
+            ("sntr_abcdefghijklmnop/rstuvwxyz123456", .invalidCharacter(position: 22)),
+            ("sntr_abcdefghijklmnop rstuvwxyz123456", .invalidCharacter(position: 22)),
+            ("sntr_abcdefghijklmnop\0rstuvwxyz123456", .invalidCharacter(position: 22)),
+            ("sntr_abcdefghijklmnopqrstuvwxyz.23456", .invalidCharacter(position: 32)),
+            ("sntr_ábcdefghijklmnopqrstuvwxyz12345", .invalidCharacter(position: 6)),
+        ])
     func formatErrors(text: String, expected: APIKeyFormatError) {
         #expect(throws: expected) { try APIKey(parsing: text) }
     }
@@ -66,8 +68,10 @@ struct APIKeyTests {
         #expect(throws: APIKeyFormatError.wrongPrefix(expected: "sntr_")) {
             try APIKey(parsing: key.revealSecret())
         }
-        for (prefix, length) in [("", 32), ("acme", 32), ("ac me_", 32), ("acme-", 32), ("acme_", 21), ("acme_", 257),
-                                 (String(repeating: "a", count: 32) + "_", 32)] {
+        for (prefix, length) in [
+            ("", 32), ("acme", 32), ("ac me_", 32), ("acme-", 32), ("acme_", 21), ("acme_", 257),
+            (String(repeating: "a", count: 32) + "_", 32),
+        ] {
             #expect(throws: APIKeyFormatError.invalidFormat) { try APIKeyFormat(prefix: prefix, bodyLength: length) }
         }
         #expect(APIKeyFormat.sentry.keyLength == 37)
@@ -120,7 +124,9 @@ struct APIKeyTests {
         var biased = SplitMix64(seed: 1)
         var biasedCounts = [Int](repeating: 0, count: 64)
         for _ in 0..<samples { biasedCounts[Int(UInt8.random(in: 0...255, using: &biased)) % 62] += 1 }
-        let biasedChiSquare = biasedCounts.reduce(0.0) { $0 + (Double($1) - expected) * (Double($1) - expected) / expected }
+        let biasedChiSquare = biasedCounts.reduce(0.0) {
+            $0 + (Double($1) - expected) * (Double($1) - expected) / expected
+        }
         #expect(biasedChiSquare > 1000)
     }
 

@@ -24,21 +24,23 @@ struct ScopeTests {
         #expect(try ScopeSet(parsing: "   ").isEmpty)
     }
 
-    @Test("List errors name the offending entry", arguments: [
-        ("customer:read,refund:create", ScopeError.unknownScope("refund:create")),
-        ("customer:read,customer:delete", .unknownScope("customer:delete")),
-        ("customer:read,", .emptyEntry(position: 2)),
-        (",customer:read", .emptyEntry(position: 1)),
-        ("customer:read,,sales:read", .emptyEntry(position: 2)),
-        ("customer", .malformedScope("customer")),
-        ("Customer:read", .malformedScope("Customer:read")),
-        ("customer:read:all", .malformedScope("customer:read:all")),
-        ("customer read", .malformedScope("customer read")),
-        ("customer:read;sales:read", .malformedScope("customer:read;sales:read")),
-        (":read", .malformedScope(":read")),
-        ("customer:", .malformedScope("customer:")),
-        ("customer:réad", .malformedScope("customer:r??ad")),
-    ])
+    @Test(
+        "List errors name the offending entry",
+        arguments: [
+            ("customer:read,refund:create", ScopeError.unknownScope("refund:create")),
+            ("customer:read,customer:delete", .unknownScope("customer:delete")),
+            ("customer:read,", .emptyEntry(position: 2)),
+            (",customer:read", .emptyEntry(position: 1)),
+            ("customer:read,,sales:read", .emptyEntry(position: 2)),
+            ("customer", .malformedScope("customer")),
+            ("Customer:read", .malformedScope("Customer:read")),
+            ("customer:read:all", .malformedScope("customer:read:all")),
+            ("customer read", .malformedScope("customer read")),
+            ("customer:read;sales:read", .malformedScope("customer:read;sales:read")),
+            (":read", .malformedScope(":read")),
+            ("customer:", .malformedScope("customer:")),
+            ("customer:réad", .malformedScope("customer:r??ad")),
+        ])
     func listErrors(list: String, expected: ScopeError) {
         #expect(throws: expected) { try ScopeSet(parsing: list) }
     }
@@ -62,8 +64,10 @@ struct ScopeTests {
         for valid in ["a:b", "customer:read", "invoice:remind", "user_profile:read-all", "a1:b2"] {
             #expect(try Scope(valid).name == valid)
         }
-        for invalid in ["", ":", "a:", ":b", "a::b", "1a:b", "a:_b", "A:b", "a:b ", " a:b", "a:b:c",
-                        String(repeating: "a", count: 33) + ":b"] {
+        for invalid in [
+            "", ":", "a:", ":b", "a::b", "1a:b", "a:_b", "A:b", "a:b ", " a:b", "a:b:c",
+            String(repeating: "a", count: 33) + ":b",
+        ] {
             #expect(throws: ScopeError.self) { try Scope(invalid) }
         }
         #expect(Scope.invoiceRemind.resource == "invoice")
@@ -123,7 +127,9 @@ struct ScopeSetTests {
         let set = try ScopeSet(parsing: "refunds:create,orders:read", in: catalog)
         #expect(set.formatted == "orders:read,refunds:create")
         #expect(ScopeSet.all(in: catalog).count == 3)
-        #expect(throws: ScopeError.unknownScope("customer:read")) { try ScopeSet(parsing: "customer:read", in: catalog) }
+        #expect(throws: ScopeError.unknownScope("customer:read")) {
+            try ScopeSet(parsing: "customer:read", in: catalog)
+        }
         #expect(!set.contains(.customerRead))
         let sixtyFour = try ScopeCatalog((0..<64).map { try Scope("r\($0):read") })
         #expect(ScopeSet.all(in: sixtyFour).count == 64)

@@ -1,0 +1,222 @@
+import Foundation
+import Testing
+
+@testable import SentryAuth
+
+/// A manager over a fresh in-memory store, with a manual clock at `testEpoch`.
+struct LifecycleFixture {
+    let store = InMemoryKeyStore()
+    let clock = ManualWallClock(testEpoch)
+    var manager: KeyManager<InMemoryKeyStore> { KeyManager(store: store, clock: clock) }
+
+    /// The stored record's exact JSON bytes, to prove a refused call changed nothing.
+    func storedBytes(_ id: APIKeyID) async throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(try #require(await store.record(withID: id)))
+    }
+}
+
+@Suite("Key lifecycle")
+struct KeyManagerTests {
+    @Test("create returns the secret once; the record holds digest and hint, never the key")
+    func create() async throws {
+        let fixture = LifecycleFixture()
+        let created = try await fixture.manager.create(
+            for: .acme, name: "Reminder job", scopes: [.invoiceRead, .invoiceRemind])
+        let secret = created.key.revealSecret()
+        #expect(created.record.digest == SHA256.hash(Array(secret.utf8)))
+        #expect(created.record.displayHint == "sntr_…" + secret.suffix(4))
+        #expect(created.record.scopes == [.invoiceRead, .invoiceRemind])
+        #expect(created.record.rateLimit == .default)
+        #expect(created.record.createdAt == testEpoch)
+        #expect(try await fixture.manager.verify(secret) == .valid(created.record))
+        let json = String(decoding: try JSONEncoder().encode(fixture.store.allRecords), as: UTF8.self)
+        #expect(!json.contains(String(secret.dropFirst(5).prefix(28))))
+        var dumped = ""
+        dump(fixture.store, to: &dumped)
+        dump(fixture.store.allRecords, to: &dumped)
+        #expect(!dumped.contains(String(secret.dropFirst(5).prefix(28))))
+    }
+
+    @Test("create refuses empty names and expiry not after creation")
+    func createValidation() async throws {
+        let manager = LifecycleFixture().manager
+        await #expect(throws: KeyLifecycleError.invalidName) {
+            try await manager.create(for: .acme, name: "", scopes: [])
+        }
+        await #expect(throws: KeyLifecycleError.invalidExpiry) {
+            try await manager.create(for: .acme, name: "x", scopes: [], expiresAt: testEpoch)
+        }
+    }
+
+    @Test("verify: unknown, malformed, revoked and expired keys are rejected")
+    func verification() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let created = try await manager.create(
+            for: .acme, name: "k", scopes: [.salesRead], expiresAt: testEpoch.addingTimeInterval(3600))
+        #expect(try await manager.verify(APIKey.generate()) == .rejected(.unknown))
+        #expect(try await manager.verify("sntr_short") == .rejected(.malformed(.wrongLength(expected: 37, actual: 10))))
+        fixture.clock.advance(by: .seconds(3599))
+        #expect(try await manager.verify(created.key) == .valid(created.record))
+        fixture.clock.advance(by: .seconds(1))
+        #expect(try await manager.verify(created.key) == .rejected(.expired))
+        let second = try await manager.create(for: .acme, name: "k2", scopes: [.salesRead])
+        try await manager.revoke(second.record.id)
+        #expect(try await manager.verify(second.key) == .rejected(.revoked))
+    }
+
+    @Test("revoke is immediate, final and idempotent")
+    func revoke() async throws {
+        let fixture = LifecycleFixture()
+        let created = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead])
+        let revoked = try await fixture.manager.revoke(created.record.id)
+        #expect(revoked.revokedAt == testEpoch)
+        fixture.clock.advance(by: .seconds(10))
+        #expect(try await fixture.manager.revoke(created.record.id).revokedAt == testEpoch)
+        await #expect(throws: KeyLifecycleError.keyRevoked(created.record.id)) {
+            try await fixture.manager.restrict(created.record.id, to: [])
+        }
+        let missing = APIKeyID.generate()
+        await #expect(throws: KeyLifecycleError.keyNotFound(missing)) { try await fixture.manager.revoke(missing) }
+    }
+
+    @Test("restrict narrows; adding any scope is refused and leaves the record byte-for-byte unchanged")
+    func restrict() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let created = try await manager.create(for: .acme, name: "k", scopes: [.customerRead, .customerWrite])
+        let id = created.record.id
+        let before = try await fixture.storedBytes(id)
+        for attempt: ScopeSet in [
+            [.customerRead, .invoiceRead], [.salesRead], .all, [.customerWrite, .customerRead, .invoiceRemind],
+        ] {
+            await #expect(throws: KeyLifecycleError.scopeEscalation(attempt.subtracting(created.record.scopes))) {
+                try await manager.restrict(id, to: attempt)
+            }
+            #expect(try await fixture.storedBytes(id) == before)
+        }
+        let catalog = try ScopeCatalog(["customer:read", "customer:write", "customer:delete"])
+        await #expect(throws: KeyLifecycleError.self) {
+            try await manager.restrict(id, to: try ScopeSet(parsing: "customer:delete", in: catalog))
+        }
+        #expect(try await fixture.storedBytes(id) == before)
+        #expect(try await manager.restrict(id, to: [.customerWrite]).scopes == [.customerWrite])
+        #expect(try await manager.verify(created.key) == .valid(try #require(await fixture.store.record(withID: id))))
+        await #expect(throws: KeyLifecycleError.scopeEscalation([.customerRead])) {
+            try await manager.restrict(id, to: [.customerRead])
+        }
+        #expect(try await manager.restrict(id, to: []).scopes.isEmpty)
+    }
+
+    @Test("mint on behalf: at most the parent's scopes, its merchant, never outliving it")
+    func mint() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let parentExpiry = testEpoch.addingTimeInterval(86_400)
+        let parent = try await manager.create(
+            for: .globex, name: "parent", scopes: [.invoiceRead, .invoiceRemind], expiresAt: parentExpiry)
+        let countBefore = fixture.store.allRecords.count
+        await #expect(throws: KeyLifecycleError.scopeEscalation([.invoiceWrite])) {
+            try await manager.mint(onBehalfOf: parent.record.id, name: "child", scopes: [.invoiceRead, .invoiceWrite])
+        }
+        #expect(fixture.store.allRecords.count == countBefore)
+        let child = try await manager.mint(
+            onBehalfOf: parent.record.id, name: "child", scopes: [.invoiceRemind],
+            expiresAt: testEpoch.addingTimeInterval(7 * 86_400))
+        #expect(child.record.merchantID == .globex)
+        #expect(child.record.parentID == parent.record.id)
+        #expect(child.record.scopes == [.invoiceRemind])
+        #expect(child.record.expiresAt == parentExpiry)
+        try await manager.revoke(parent.record.id)
+        await #expect(throws: KeyLifecycleError.keyRevoked(parent.record.id)) {
+            try await manager.mint(onBehalfOf: parent.record.id, name: "late", scopes: [])
+        }
+    }
+
+    @Test("roll: new key copies merchant, scopes and limit; old key works for the grace period")
+    func roll() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let limit = try RateLimit(limit: 5, window: .seconds(10))
+        let old = try await manager.create(for: .acme, name: "web", scopes: [.customerRead], rateLimit: limit)
+        let new = try await manager.roll(old.record.id, grace: .seconds(300))
+        #expect(new.record.merchantID == old.record.merchantID)
+        #expect(new.record.scopes == old.record.scopes)
+        #expect(new.record.rateLimit == limit)
+        #expect(new.record.name == "web")
+        #expect(new.key != old.key)
+        #expect(await fixture.store.record(withID: old.record.id)?.expiresAt == testEpoch.addingTimeInterval(300))
+        fixture.clock.advance(by: .seconds(299))
+        #expect(
+            try await manager.verify(old.key) == .valid(try #require(await fixture.store.record(withID: old.record.id)))
+        )
+        fixture.clock.advance(by: .seconds(1))
+        #expect(try await manager.verify(old.key) == .rejected(.expired))
+        #expect(try await manager.verify(new.key) == .valid(new.record))
+    }
+
+    @Test("roll with grace 0 stops the old key now")
+    func rollGraceZero() async throws {
+        let fixture = LifecycleFixture()
+        let old = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead])
+        let new = try await fixture.manager.roll(old.record.id)
+        #expect(try await fixture.manager.verify(old.key) == .rejected(.expired))
+        #expect(try await fixture.manager.verify(new.key) == .valid(new.record))
+    }
+
+    @Test("roll never extends the old key past its own expiry")
+    func rollGracePastExpiry() async throws {
+        let fixture = LifecycleFixture()
+        let expiry = testEpoch.addingTimeInterval(60)
+        let old = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead], expiresAt: expiry)
+        let new = try await fixture.manager.roll(old.record.id, grace: .seconds(3600))
+        #expect(await fixture.store.record(withID: old.record.id)?.expiresAt == expiry)
+        #expect(new.record.expiresAt == expiry)
+    }
+
+    @Test("revoked, expired and missing keys cannot be rolled, and nothing is created")
+    func rollRefusals() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let revoked = try await manager.create(for: .acme, name: "r", scopes: [.salesRead])
+        try await manager.revoke(revoked.record.id)
+        let expiring = try await manager.create(
+            for: .acme, name: "e", scopes: [.salesRead], expiresAt: testEpoch.addingTimeInterval(1))
+        fixture.clock.advance(by: .seconds(1))
+        let count = fixture.store.allRecords.count
+        await #expect(throws: KeyLifecycleError.keyRevoked(revoked.record.id)) {
+            try await manager.roll(revoked.record.id)
+        }
+        await #expect(throws: KeyLifecycleError.keyExpired(expiring.record.id)) {
+            try await manager.roll(expiring.record.id)
+        }
+        await #expect(throws: KeyLifecycleError.invalidGracePeriod) {
+            try await manager.roll(expiring.record.id, grace: .seconds(-1))
+        }
+        #expect(fixture.store.allRecords.count == count)
+    }
+
+    @Test("Concurrent restricts and a revoke on one key: the final record is revoked and only ever narrowed")
+    func concurrentUpdates() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let created = try await manager.create(for: .acme, name: "k", scopes: .all)
+        let id = created.record.id
+        await withTaskGroup(of: Void.self) { group in
+            for scope in ScopeCatalog.sentry.scopes {
+                group.addTask {
+                    var narrowed = ScopeSet.all
+                    narrowed.remove(scope)
+                    // Some of these lose to the revoke; each either narrows or is refused whole.
+                    _ = try? await manager.restrict(id, to: ScopeSet.all.intersection(narrowed))
+                }
+            }
+            group.addTask { _ = try? await manager.revoke(id) }
+        }
+        let final = try #require(await fixture.store.record(withID: id))
+        #expect(final.revokedAt != nil)
+        #expect(final.scopes.isSubset(of: .all))
+    }
+}

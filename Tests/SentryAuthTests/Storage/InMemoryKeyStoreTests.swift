@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import SentryAuth
+
+@Suite("In-memory key store")
+struct InMemoryKeyStoreTests {
+    @Test("Insert, look up by digest and id, list by merchant, refuse duplicates")
+    func basics() async throws {
+        let store = InMemoryKeyStore()
+        let first = KeyRecordFixtures.record()
+        let second = KeyRecordFixtures.record()
+        try await store.insert(first)
+        try await store.insert(second)
+        #expect(await store.record(forDigest: first.digest) == first)
+        #expect(await store.record(withID: second.id) == second)
+        #expect(await store.record(forDigest: APIKey.generate().digest) == nil)
+        #expect(Set(await store.records(forMerchant: .acme).map(\.id)) == [first.id, second.id])
+        #expect(await store.records(forMerchant: .globex).isEmpty)
+        await #expect(throws: KeyStoreError.duplicateKey) { try await store.insert(first) }
+        let sameDigest = KeyRecord(
+            id: .generate(), merchantID: .globex, name: "copy", scopes: [], createdAt: testEpoch,
+            displayHint: first.displayHint, digest: first.digest)
+        await #expect(throws: KeyStoreError.duplicateKey) { try await store.insert(sameDigest) }
+        #expect(await store.records(forMerchant: .globex).isEmpty)
+    }
+
+    @Test("replace is a compare-and-swap; identity never changes; remove is conditional")
+    func conditionalUpdates() async throws {
+        let store = InMemoryKeyStore()
+        let record = KeyRecordFixtures.record(scopes: [.customerRead, .customerWrite])
+        try await store.insert(record)
+        var narrowed = record
+        narrowed.scopes = [.customerRead]
+        #expect(try await store.replace(record, with: narrowed))
+        var stale = record
+        stale.revokedAt = testEpoch
+        #expect(try await !store.replace(record, with: stale))
+        #expect(await store.record(withID: record.id) == narrowed)
+        let other = KeyRecordFixtures.record()
+        await #expect(throws: KeyStoreError.identityChanged) { try await store.replace(narrowed, with: other) }
+        #expect(await !store.remove(record))
+        #expect(await store.remove(narrowed))
+        #expect(await store.record(forDigest: record.digest) == nil)
+        #expect(await store.records(forMerchant: .acme).isEmpty)
+    }
+
+    @Test("Thousands of concurrent inserts and look-ups lose nothing")
+    func concurrency() async throws {
+        let store = InMemoryKeyStore()
+        let merchants = (0..<10).map { MerchantID("m\($0)")! }
+        let records = (0..<4000).map { index in
+            let key = APIKey.generate()
+            return KeyRecord(
+                id: .generate(), merchantID: merchants[index % 10], name: "k\(index)", scopes: [.salesRead],
+                createdAt: testEpoch, displayHint: key.displayHint, digest: key.digest)
+        }
+        let found = try await withThrowingTaskGroup(of: Int.self) { group in
+            for chunk in stride(from: 0, to: records.count, by: 100) {
+                let slice = records[chunk..<chunk + 100]
+                group.addTask {
+                    var hits = 0
+                    for record in slice {
+                        try await store.insert(record)
+                        if await store.record(forDigest: record.digest) == record { hits += 1 }
+                    }
+                    return hits
+                }
+                group.addTask {
+                    // Readers racing the writers: whatever they see must be a whole record.
+                    for record in slice.reversed() {
+                        if let seen = await store.record(forDigest: record.digest) { #expect(seen == record) }
+                    }
+                    return 0
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(found == 4000)
+        for merchant in merchants { #expect(await store.records(forMerchant: merchant).count == 400) }
+        for record in records { #expect(await store.record(withID: record.id) == record) }
+    }
+}
