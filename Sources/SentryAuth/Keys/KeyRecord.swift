@@ -18,6 +18,8 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     public let name: String
     /// What the key may do. Only ever narrowed after creation.
     public internal(set) var scopes: ScopeSet
+    /// The networks the key may be used from; empty means any address.
+    public let allowlist: IPAllowlist
     /// How many requests the key may make per window.
     public let rateLimit: RateLimit
     /// When the key was created.
@@ -41,6 +43,7 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     ///   - merchantID: The owning merchant.
     ///   - name: A human-readable name.
     ///   - scopes: What the key may do.
+    ///   - allowlist: The networks the key may be used from; empty means any address.
     ///   - rateLimit: The key's rate limit.
     ///   - createdAt: The creation time.
     ///   - expiresAt: The expiry time, if any.
@@ -49,14 +52,16 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     ///   - digest: The key's SHA-256 digest.
     ///   - parentID: The key it was minted on behalf of, if any.
     public init(
-        id: APIKeyID, merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit = .default,
-        createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil, displayHint: String, digest: KeyDigest,
+        id: APIKeyID, merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist = IPAllowlist(),
+        rateLimit: RateLimit = .default, createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil,
+        displayHint: String, digest: KeyDigest,
         parentID: APIKeyID? = nil
     ) {
         self.id = id
         self.merchantID = merchantID
         self.name = name
         self.scopes = scopes
+        self.allowlist = allowlist
         self.rateLimit = rateLimit
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -64,6 +69,17 @@ public struct KeyRecord: Sendable, Hashable, Codable {
         self.displayHint = displayHint
         self.digest = digest
         self.parentID = parentID
+    }
+
+    /// Whether the key may be used from `address`: always when the allowlist is empty; otherwise only
+    /// from a listed network, and never when the client address is unknown (fail closed).
+    ///
+    /// - Parameter address: The client address, or `nil` when it is unknown.
+    /// - Returns: `true` when the request may proceed.
+    public func isAllowed(from address: IPAddress?) -> Bool {
+        if allowlist.isEmpty { return true }
+        guard let address else { return false }
+        return allowlist.contains(address)
     }
 
     /// Whether the key works at `time`: not revoked and not expired.

@@ -50,23 +50,24 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ///   - merchantID: The merchant the key belongs to.
     ///   - name: A human-readable name, 1 to 200 bytes.
     ///   - scopes: What the key may do; fixed for the key's life.
+    ///   - allowlist: The networks the key may be used from; empty (the default) means any address.
     ///   - rateLimit: The key's rate limit; 60 per minute by default.
     ///   - expiresAt: When the key stops working, if ever.
     /// - Returns: The key, to show once, and its record.
     /// - Throws: ``KeyLifecycleError`` for a bad name or expiry; the store's errors.
     public func create(
-        for merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit = .default,
-        expiresAt: Date? = nil
+        for merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist = IPAllowlist(),
+        rateLimit: RateLimit = .default, expiresAt: Date? = nil
     ) async throws -> CreatedKey {
         try await insertNewKey(
-            merchantID: merchantID, name: name, scopes: scopes, rateLimit: rateLimit, expiresAt: expiresAt,
-            parentID: nil, createdAt: clock.now())
+            merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
+            expiresAt: expiresAt, parentID: nil, createdAt: clock.now())
     }
 
     /// Creates a key on behalf of an existing, active key, with at most that key's scopes.
     ///
-    /// The new key belongs to the parent's merchant, has the parent's rate limit unless told
-    /// otherwise, and never outlives the parent's expiry.
+    /// The new key belongs to the parent's merchant, keeps the parent's allowlist, has the parent's
+    /// rate limit unless told otherwise, and never outlives the parent's expiry.
     ///
     /// - Parameters:
     ///   - parentID: The key on whose behalf the new one is made.
@@ -86,8 +87,9 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         let extra = scopes.subtracting(parent.scopes)
         guard extra.isEmpty, scopes.isSubset(of: parent.scopes) else { throw KeyLifecycleError.scopeEscalation(extra) }
         return try await insertNewKey(
-            merchantID: parent.merchantID, name: name, scopes: scopes, rateLimit: rateLimit ?? parent.rateLimit,
-            expiresAt: Self.earlier(expiresAt, parent.expiresAt), parentID: parent.id, createdAt: now)
+            merchantID: parent.merchantID, name: name, scopes: scopes, allowlist: parent.allowlist,
+            rateLimit: rateLimit ?? parent.rateLimit, expiresAt: Self.earlier(expiresAt, parent.expiresAt),
+            parentID: parent.id, createdAt: now)
     }
 
     /// Revokes a key, with immediate effect. Revoking a revoked key changes nothing.
@@ -123,7 +125,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         }
     }
 
-    /// Replaces a key with a new one that has the same merchant, name, scopes and rate limit.
+    /// Replaces a key with a new one that has the same merchant, name, scopes, allowlist and rate limit.
     ///
     /// The old key keeps working for `grace` and then expires; with a grace of zero it stops now.
     /// It never works past its own expiry. The new key keeps the old key's expiry time.
@@ -138,7 +140,8 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         let now = clock.now()
         let old = try await activeRecord(id, at: now)
         let created = try await insertNewKey(
-            merchantID: old.merchantID, name: old.name, scopes: old.scopes, rateLimit: old.rateLimit,
+            merchantID: old.merchantID, name: old.name, scopes: old.scopes, allowlist: old.allowlist,
+            rateLimit: old.rateLimit,
             expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now)
         let graceEnd = now.addingTimeInterval(Self.seconds(grace))
         do {
@@ -157,14 +160,15 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     // MARK: - Helpers
 
     private func insertNewKey(
-        merchantID: MerchantID, name: String, scopes: ScopeSet, rateLimit: RateLimit, expiresAt: Date?,
-        parentID: APIKeyID?, createdAt: Date
+        merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist, rateLimit: RateLimit,
+        expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
     ) async throws -> CreatedKey {
         guard (1...200).contains(name.utf8.count) else { throw KeyLifecycleError.invalidName }
         if let expiresAt, expiresAt <= createdAt { throw KeyLifecycleError.invalidExpiry }
         let key = APIKey.generate(format: format)
         let record = KeyRecord(
-            id: .generate(), merchantID: merchantID, name: name, scopes: scopes, rateLimit: rateLimit,
+            id: .generate(), merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist,
+            rateLimit: rateLimit,
             createdAt: createdAt, expiresAt: expiresAt, displayHint: key.displayHint, digest: key.digest,
             parentID: parentID)
         try await store.insert(record)

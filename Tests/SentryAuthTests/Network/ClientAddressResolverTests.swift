@@ -1,0 +1,114 @@
+import Testing
+
+@testable import SentryAuth
+
+@Suite("Client address resolution")
+struct ClientAddressResolverTests {
+    let proxies = try! IPAllowlist(parsing: ["10.0.0.0/8", "2001:db8:ffff::/48"])
+    var xff: ClientAddressResolver { ClientAddressResolver(trustedProxies: proxies) }
+    var forwarded: ClientAddressResolver { ClientAddressResolver(trustedProxies: proxies, header: .forwarded) }
+
+    func address(_ text: String) -> IPAddress { try! IPAddress(text) }
+
+    @Test("No trusted proxy: the peer is the client and headers are ignored")
+    func noProxies() {
+        let resolver = ClientAddressResolver(trustedProxies: IPAllowlist())
+        #expect(resolver.resolve(peer: address("198.51.100.7"), forwardedFor: ["127.0.0.1"]) == address("198.51.100.7"))
+        #expect(resolver.resolve(peer: nil, forwardedFor: ["127.0.0.1"]) == nil)
+    }
+
+    @Test("A peer that is not a trusted proxy is the client, whatever its headers claim")
+    func untrustedPeerSpoofing() {
+        let peer = address("203.0.113.5")
+        #expect(xff.resolve(peer: peer, forwardedFor: ["10.0.0.1"]) == peer)
+        #expect(forwarded.resolve(peer: peer, forwarded: ["for=127.0.0.1"]) == peer)
+    }
+
+    @Test("One trusted proxy: the entry it appended is the client")
+    func oneProxy() {
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["198.51.100.7"]) == address("198.51.100.7"))
+    }
+
+    @Test("Three trusted proxies: walk right to left to the first untrusted hop")
+    func threeProxies() {
+        let resolved = xff.resolve(
+            peer: address("10.0.0.3"), forwardedFor: ["198.51.100.7, 10.0.0.1", "10.0.0.2"])
+        #expect(resolved == address("198.51.100.7"))
+    }
+
+    @Test("Spoofed leftmost entries are never believed")
+    func spoofedLeftmost() {
+        // The client wrote "127.0.0.1, 10.9.9.9"; the proxy appended the real address 198.51.100.7.
+        let resolved = xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["127.0.0.1, 10.9.9.9, 198.51.100.7"])
+        #expect(resolved == address("198.51.100.7"))
+        let viaForwarded = forwarded.resolve(
+            peer: address("10.0.0.2"), forwarded: ["for=127.0.0.1, for=10.1.1.1;proto=https, for=198.51.100.7"])
+        #expect(viaForwarded == address("198.51.100.7"))
+    }
+
+    @Test("Every hop trusted: the leftmost is the client")
+    func allTrusted() {
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["10.0.0.9, 10.0.0.8"]) == address("10.0.0.9"))
+        #expect(xff.resolve(peer: address("10.0.0.2")) == address("10.0.0.2"))
+    }
+
+    @Test(
+        "Malformed chains fall back to the peer",
+        arguments: [
+            ["not-an-ip"], ["198.51.100.7, "], ["198.51.100.7,,10.0.0.1"], ["127.1"], ["198.51.100.7:99999"],
+            ["[2001:db8::1"], ["fe80::1%eth0"], [String(repeating: "10.0.0.1,", count: 64) + "10.0.0.1"],
+            [String(repeating: " ", count: 8193)],
+        ])
+    func malformedXFF(values: [String]) {
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: values) == address("10.0.0.2"))
+    }
+
+    @Test("X-Forwarded-For with ports, IPv6 and IPv4-mapped entries")
+    func xffForms() {
+        let peer = address("10.0.0.2")
+        #expect(xff.resolve(peer: peer, forwardedFor: ["198.51.100.7:4711"]) == address("198.51.100.7"))
+        #expect(xff.resolve(peer: peer, forwardedFor: ["[2001:db8::7]:443"]) == address("2001:db8::7"))
+        #expect(xff.resolve(peer: peer, forwardedFor: [" 2001:db8::7 "]) == address("2001:db8::7"))
+        #expect(xff.resolve(peer: peer, forwardedFor: ["::ffff:198.51.100.7"]) == address("198.51.100.7"))
+        #expect(
+            xff.resolve(peer: address("::ffff:10.0.0.2"), forwardedFor: ["198.51.100.7"]) == address("198.51.100.7"))
+    }
+
+    @Test("Forwarded (RFC 7239): quoted IPv6 with brackets and ports, parameters, case")
+    func forwardedForms() {
+        let peer = address("2001:db8:ffff::1")
+        #expect(
+            forwarded.resolve(peer: peer, forwarded: [#"for="[2001:db8:cafe::17]:4711""#])
+                == address("2001:db8:cafe::17"))
+        #expect(
+            forwarded.resolve(peer: peer, forwarded: [#"For="[2001:db8:cafe::17]""#]) == address("2001:db8:cafe::17"))
+        #expect(
+            forwarded.resolve(peer: peer, forwarded: ["for=192.0.2.60;proto=http;by=203.0.113.43"])
+                == address("192.0.2.60"))
+        #expect(forwarded.resolve(peer: peer, forwarded: [#"for="192.0.2.60:8080""#]) == address("192.0.2.60"))
+        #expect(forwarded.resolve(peer: peer, forwarded: ["proto=https;for=192.0.2.60"]) == address("192.0.2.60"))
+    }
+
+    @Test("Forwarded: unknown and obfuscated hops give no address; malformed elements give the peer")
+    func forwardedEdges() {
+        let peer = address("10.0.0.2")
+        #expect(forwarded.resolve(peer: peer, forwarded: ["for=unknown"]) == nil)
+        #expect(forwarded.resolve(peer: peer, forwarded: ["for=_hidden, for=10.0.0.5"]) == nil)
+        for malformed in [
+            "for=2001:db8::1", "for=[2001:db8::1]", "proto=https", "for=", #"for="[2001:db8::1""#,
+            "for=1.2.3.4;for=5.6.7.8",
+            #"for="1.2.3.4\""#, "for 1.2.3.4", "for=1.2.3.4:65536",
+        ] {
+            #expect(forwarded.resolve(peer: peer, forwarded: [malformed]) == peer, "\(malformed)")
+        }
+        // Entries left of the client are never parsed into the answer.
+        #expect(forwarded.resolve(peer: peer, forwarded: ["for=garbage, for=192.0.2.60"]) == address("192.0.2.60"))
+    }
+
+    @Test("The configured header is the only one read")
+    func oneHeader() {
+        let peer = address("10.0.0.2")
+        #expect(xff.resolve(peer: peer, forwardedFor: [], forwarded: ["for=192.0.2.60"]) == peer)
+        #expect(forwarded.resolve(peer: peer, forwardedFor: ["192.0.2.60"], forwarded: []) == peer)
+    }
+}
