@@ -52,3 +52,16 @@ extension MerchantID {
     static let acme = MerchantID("merchant_acme")!
     static let globex = MerchantID("merchant_globex")!
 }
+
+/// Runs `body` on `count` real threads at once and waits for all of them.
+func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let done = DispatchGroup()
+    for index in 0..<count {
+        done.enter()
+        Thread.detachNewThread {
+            body(index)
+            done.leave()
+        }
+    }
+    done.wait()
+}

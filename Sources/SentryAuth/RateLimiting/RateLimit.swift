@@ -94,12 +94,16 @@ extension RateLimit: Codable {
 public enum RateLimitError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The limit or window is out of range.
     case invalidLimit
+    /// A request's cost is negative or above the limit, so it could never be admitted.
+    case invalidCost(cost: Int, limit: Int)
 
     /// A message that says what is allowed.
     public var description: String {
         switch self {
         case .invalidLimit:
             "A rate limit is 1 to \(RateLimit.maximumLimit) requests per window of 1 ms to 7 days, in whole milliseconds."
+        case .invalidCost(let cost, let limit):
+            "A request costing \(cost) can never be admitted under a limit of \(limit): the cost must be 0 to \(limit)."
         }
     }
 }

@@ -1,0 +1,193 @@
+import Synchronization
+
+/// A ``RateLimitStore`` in process memory.
+///
+/// The key's limiter is found in one of 64 shards, each a dictionary behind its own mutex, held only
+/// for the look-up (no allocation once the key is known). The check itself is lock-free: see
+/// ``SlidingWindowLimiter`` and ``ApproximateSlidingWindowLimiter``.
+///
+/// State idle for a full window is forgotten: a shard sweeps its idle keys whenever it has doubled in
+/// size since its last sweep, and ``removeIdle(at:)`` sweeps every shard. A forgotten limiter is
+/// retired atomically first, so a check racing with the sweep goes back to the store instead of
+/// admitting into a limiter no one else sees. ``remove(_:)`` drops a key at once, such as a revoked one.
+///
+/// Memory: a key under the exact limiter costs about `8 × limit + 150` bytes (the slot ring, the
+/// limiter object, the dictionary entry and the key); 60 per minute is about 630 bytes, so
+/// 1,000,000 keys active within one window take about 630 MB. The approximate limiter costs about
+/// 150 bytes a key. Keys idle for a window cost nothing after the next sweep.
+///
+/// ```swift
+/// let store = InMemoryRateLimitStore<String>()
+/// let decision = try store.acquireNow("key_1", limit: .default, at: .milliseconds(0))
+/// ```
+public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitStore {
+    /// The limiter kept per key.
+    public let algorithm: RateLimitAlgorithm
+
+    private struct Entries {
+        var limiters: [Key: Limiter] = [:]
+        var sweepAt = 1024
+    }
+
+    enum Limiter: Sendable {
+        case exact(SlidingWindowLimiter)
+        case approximate(ApproximateSlidingWindowLimiter)
+
+        init(_ algorithm: RateLimitAlgorithm, limit: RateLimit) {
+            switch algorithm {
+            case .exact: self = .exact(SlidingWindowLimiter(limit: limit))
+            case .approximate: self = .approximate(ApproximateSlidingWindowLimiter(limit: limit))
+            }
+        }
+
+        var limit: RateLimit {
+            switch self {
+            case .exact(let limiter): limiter.limit
+            case .approximate(let limiter): limiter.limit
+            }
+        }
+
+        func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
+            switch self {
+            case .exact(let limiter): limiter.tryAcquire(cost: cost, at: instant)
+            case .approximate(let limiter): limiter.tryAcquire(cost: cost, at: instant)
+            }
+        }
+
+        func retireIfIdle(at instant: MonotonicInstant) -> Bool {
+            switch self {
+            case .exact(let limiter): limiter.retireIfIdle(at: instant)
+            case .approximate(let limiter): limiter.retireIfIdle(at: instant)
+            }
+        }
+
+        func retire() {
+            switch self {
+            case .exact(let limiter): limiter.retire()
+            case .approximate(let limiter): limiter.retire()
+            }
+        }
+
+        func isSame(as other: Limiter) -> Bool {
+            switch (self, other) {
+            case (.exact(let a), .exact(let b)): a === b
+            case (.approximate(let a), .approximate(let b)): a === b
+            default: false
+            }
+        }
+    }
+
+    private static var shardCount: Int { 64 }
+    /// Allocated in `init`, freed in `deinit`; each element is only used through its mutex.
+    private nonisolated(unsafe) let shards: UnsafeMutablePointer<Mutex<Entries>>
+
+    /// Creates an empty store.
+    ///
+    /// - Parameter algorithm: The limiter to keep per key; ``RateLimitAlgorithm/exact`` by default.
+    public init(algorithm: RateLimitAlgorithm = .exact) {
+        self.algorithm = algorithm
+        shards = .allocate(capacity: Self.shardCount)
+        for index in 0..<Self.shardCount { (shards + index).initialize(to: Mutex(Entries())) }
+    }
+
+    deinit {
+        shards.deinitialize(count: Self.shardCount)
+        shards.deallocate()
+    }
+
+    /// Admits a request if the key's window has room (see ``RateLimitStore/acquire(_:cost:limit:at:)``).
+    ///
+    /// - Parameters:
+    ///   - key: Whose quota to spend.
+    ///   - cost: The request's cost, from 0 to `limit.limit`.
+    ///   - limit: The key's limit. A key whose limit changes starts a new window.
+    ///   - instant: The request's time.
+    /// - Returns: The decision.
+    /// - Throws: ``RateLimitError/invalidCost(cost:limit:)``.
+    public func acquire(_ key: Key, cost: Int, limit: RateLimit, at instant: MonotonicInstant) async throws
+        -> RateLimitDecision
+    {
+        try acquireNow(key, cost: cost, limit: limit, at: instant)
+    }
+
+    /// Admits a request without suspending: the same as ``acquire(_:cost:limit:at:)``.
+    ///
+    /// - Parameters:
+    ///   - key: Whose quota to spend.
+    ///   - cost: The request's cost, from 0 to `limit.limit`; 1 by default.
+    ///   - limit: The key's limit.
+    ///   - instant: The request's time.
+    /// - Returns: The decision.
+    /// - Throws: ``RateLimitError/invalidCost(cost:limit:)``.
+    public func acquireNow(_ key: Key, cost: Int = 1, limit: RateLimit, at instant: MonotonicInstant)
+        throws(RateLimitError) -> RateLimitDecision
+    {
+        guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
+        let shard = shards + (key.hashValue & (Self.shardCount - 1))
+        while true {
+            let limiter = shard.pointee.withLock { entries in
+                if let existing = entries.limiters[key], existing.limit == limit { return existing }
+                return insert(key, limit: limit, at: instant, into: &entries)
+            }
+            if let decision = limiter.tryAcquire(cost: cost, at: instant) { return decision }
+            // Retired by a sweep or a removal while we held it: drop it if it is still there, and retry.
+            shard.pointee.withLock { entries in
+                if let current = entries.limiters[key], current.isSame(as: limiter) { entries.limiters[key] = nil }
+            }
+        }
+    }
+
+    private func insert(_ key: Key, limit: RateLimit, at instant: MonotonicInstant, into entries: inout Entries)
+        -> Limiter
+    {
+        entries.limiters[key]?.retire()  // the limit changed: the old state is abandoned
+        if entries.limiters.count >= entries.sweepAt {
+            entries.limiters = entries.limiters.filter { !$0.value.retireIfIdle(at: instant) }
+            entries.sweepAt = max(1024, 2 * entries.limiters.count)
+        }
+        let limiter = Limiter(algorithm, limit: limit)
+        entries.limiters[key] = limiter
+        return limiter
+    }
+
+    /// Forgets a key's state at once, such as a revoked key's.
+    ///
+    /// - Parameter key: The key to forget.
+    public func remove(_ key: Key) async {
+        removeNow(key)
+    }
+
+    /// Forgets a key's state at once, without suspending.
+    ///
+    /// - Parameter key: The key to forget.
+    public func removeNow(_ key: Key) {
+        let shard = shards + (key.hashValue & (Self.shardCount - 1))
+        shard.pointee.withLock { entries in
+            entries.limiters.removeValue(forKey: key)?.retire()
+        }
+    }
+
+    /// Forgets every key whose state has been idle for a full window at `instant`.
+    ///
+    /// - Parameter instant: The current time.
+    /// - Returns: How many keys were forgotten.
+    @discardableResult
+    public func removeIdle(at instant: MonotonicInstant) -> Int {
+        var removed = 0
+        for index in 0..<Self.shardCount {
+            (shards + index).pointee.withLock { entries in
+                let before = entries.limiters.count
+                entries.limiters = entries.limiters.filter { !$0.value.retireIfIdle(at: instant) }
+                removed += before - entries.limiters.count
+            }
+        }
+        return removed
+    }
+
+    /// How many keys have state.
+    public var count: Int {
+        (0..<Self.shardCount).reduce(0) { total, index in
+            total + (shards + index).pointee.withLock { $0.limiters.count }
+        }
+    }
+}

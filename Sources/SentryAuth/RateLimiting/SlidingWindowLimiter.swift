@@ -1,0 +1,231 @@
+import Synchronization
+
+/// The exact sliding-window rate limiter for one key: in no window of the limit's length does it
+/// admit more than the limit.
+///
+/// Its check is lock-free (atomic loads and one compare-and-swap; no mutex, no actor hop) and
+/// allocates nothing: the state is allocated once, when the key is first seen.
+///
+/// ```swift
+/// let limiter = SlidingWindowLimiter(limit: .default)            // 60 per 60 s
+/// let decision = limiter.acquire(at: .milliseconds(1_000))
+/// decision.isAllowed; decision.remaining                          // true, 59
+/// ```
+///
+/// ## How it works
+///
+/// Every admitted unit of cost gets a sequence number *u* = 0, 1, 2, … and an admission time
+/// *T(u)*; the limiter keeps the last `limit` of them in a ring of atomic 64-bit slots (slot
+/// *u* mod `limit` holds *T(u)* and the tag *u*, modulo a multiple of `limit`). A 64-bit atomic
+/// word holds the number *n* of units admitted so far together with the latest admission time.
+///
+/// Admitting cost *c* at time *t* is allowed exactly when at most `limit − c` units lie in
+/// (*t* − window, *t*]. Because admission times never decrease along the sequence, that is the case
+/// exactly when unit *k* = *n* + *c* − `limit` − 1 was admitted at or before *t* − window (or *k* < 0):
+/// one slot read decides. The admission then claims units *n* ..< *n* + *c* with a compare-and-swap
+/// of the counter word from (*n*, *T*) to (*n* + *c*, max(*t*, *T*)), and writes the new slots.
+///
+/// **Linearization.** A successful admission takes effect at its compare-and-swap: claims are
+/// totally ordered by it, and the time stored with each claim is the maximum of its own time and
+/// the previous claim's, so stored times are non-decreasing in claim order even when callers' clocks
+/// disagree or step backwards. A refusal takes effect at its load of the counter word.
+///
+/// **Why it never over-admits.** A claim of *n* ..< *n* + *c* succeeds only if the counter still
+/// read *n*, so the slot it checked, for unit *k* < *n*, held that unit's final time (its tag
+/// matched). Every window (*t* − w, *t*] ending at an admission holds at most the units after *k*,
+/// which number at most `limit`; windows that end elsewhere hold no more than the one ending at the
+/// last admission before them.
+///
+/// **The one conservative case.** If the slot of unit *k* does not yet carry tag *k*, the thread
+/// that claimed *k* has not written it yet. After a short spin the limiter refuses, so a stalled
+/// writer can make it refuse early (it never over-admits). Reading a slot that a newer claim
+/// already overwrote means the counter moved: the check starts again.
+///
+/// **Time.** The limiter works in whole milliseconds. Instants are rounded down when checking and
+/// admission times rounded up when stored, so with millisecond-aligned clocks it is exact and
+/// otherwise it errs towards refusing, by less than 1 ms.
+public final class SlidingWindowLimiter: Sendable {
+    /// The limit enforced.
+    public let limit: RateLimit
+    /// The window in milliseconds.
+    let windowMilliseconds: UInt64
+    /// The number of slots (`limit.limit`).
+    let slotCount: UInt64
+    /// Sequence numbers and tags run modulo this multiple of `slotCount` below 2²⁴.
+    let modulus: UInt64
+    /// Low 24 bits: units admitted, modulo `modulus`. High 40 bits: the latest admission time, encoded.
+    let counter: Atomic<UInt64>
+    /// One slot per unit of the limit: low 24 bits tag, high 40 bits admission time, encoded.
+    /// Allocated once in `init`, freed in `deinit`, and only ever accessed through its atomics.
+    nonisolated(unsafe) let slots: UnsafeMutablePointer<Atomic<UInt64>>
+
+    /// Times are stored as milliseconds + 1, so 0 means "never".
+    static let never: UInt64 = 0
+    static let timeLimit: UInt64 = (1 << 40) - 2
+    static let tagMask: UInt64 = (1 << 24) - 1
+    /// The counter value of a limiter that a store has retired.
+    static let retired: UInt64 = .max
+    /// Spins before a check gives up waiting for a stalled writer.
+    static let spinLimit = 64
+
+    /// Creates a limiter with no admissions.
+    ///
+    /// - Parameter limit: The limit to enforce.
+    public init(limit: RateLimit) {
+        self.limit = limit
+        self.windowMilliseconds = UInt64(limit.window.nanoseconds / 1_000_000)
+        let count = UInt64(limit.limit)
+        self.slotCount = count
+        self.modulus = count * ((1 << 24) / count)
+        self.counter = Atomic(0)
+        self.slots = .allocate(capacity: limit.limit)
+        // Units −count … −1 (mod modulus) are "never admitted": slot i holds tag modulus − count + i.
+        for index in 0..<limit.limit {
+            (slots + index).initialize(to: Atomic(modulus - count + UInt64(index)))
+        }
+    }
+
+    deinit {
+        slots.deinitialize(count: limit.limit)
+        slots.deallocate()
+    }
+
+    /// Admits a request of cost 1 at `instant` if the window has room.
+    ///
+    /// - Parameter instant: The time of the request, from a ``MonotonicClock``.
+    /// - Returns: The decision.
+    public func acquire(at instant: MonotonicInstant) -> RateLimitDecision {
+        tryAcquire(cost: 1, at: instant) ?? retiredDecision
+    }
+
+    /// Admits a request of cost `cost` at `instant` if the window has room.
+    ///
+    /// - Parameters:
+    ///   - cost: The request's cost, from 0 (a query that consumes nothing) to the limit.
+    ///   - instant: The time of the request, from a ``MonotonicClock``.
+    /// - Returns: The decision.
+    /// - Throws: ``RateLimitError/invalidCost(cost:limit:)`` for a negative cost or one above the limit,
+    ///   which could never be admitted.
+    public func acquire(cost: Int, at instant: MonotonicInstant) throws(RateLimitError) -> RateLimitDecision {
+        guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
+        return tryAcquire(cost: cost, at: instant) ?? retiredDecision
+    }
+
+    /// The decision for a cost already checked to be in 0...limit, or `nil` when a store has retired
+    /// this limiter.
+    func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
+        let cost = UInt64(cost)
+        let now = min(instant.nanoseconds / 1_000_000, Self.timeLimit)  // rounded down, for checking
+        let stamp = min((instant.nanoseconds + 999_999) / 1_000_000, Self.timeLimit) + 1  // rounded up, encoded
+        var spins = 0
+        while true {
+            let word = counter.load(ordering: .acquiring)
+            if word == Self.retired { return nil }
+            let count = word & Self.tagMask
+            let latest = word >> 24
+            if cost == 0 {
+                return decision(allowed: true, count: count, now: now)
+            }
+            // Unit k = count + cost − limit − 1 must have left the window.
+            let k = (count + cost + modulus - slotCount - 1) % modulus
+            let slot = slots[Int(k % slotCount)].load(ordering: .acquiring)
+            let tag = slot & Self.tagMask
+            if tag != k {
+                // Either its writer has not stored it yet, or the counter moved on: look again.
+                if counter.load(ordering: .acquiring) != word { continue }
+                spins += 1
+                if spins < Self.spinLimit { continue }
+                // A stalled writer: refuse conservatively.
+                return RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfter: .milliseconds(1))
+            }
+            let admittedAt = slot >> 24
+            if admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now {
+                // Refused: enough quota frees up when unit k leaves the window.
+                let wait = admittedAt - 1 + windowMilliseconds - now
+                let remaining = slotCount - inWindow(count: count, now: now)
+                return RateLimitDecision(
+                    isAllowed: false, limit: limit, remaining: Int(remaining), resetAfter: .milliseconds(Int64(wait)))
+            }
+            let newLatest = max(latest, stamp)
+            let newWord = newLatest << 24 | (count + cost) % modulus
+            guard counter.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing).exchanged
+            else { continue }
+            for unit in 0..<cost {
+                let u = (count + unit) % modulus
+                slots[Int(u % slotCount)].store(newLatest << 24 | u, ordering: .releasing)
+            }
+            return decision(allowed: true, count: (count + cost) % modulus, now: now)
+        }
+    }
+
+    /// An allowed decision (or a cost-0 query) after `count` units, with `remaining` and `resetAfter`.
+    private func decision(allowed: Bool, count: UInt64, now: UInt64) -> RateLimitDecision {
+        let used = inWindow(count: count, now: now)
+        let oldest = oldestInWindow(count: count, used: used)
+        let reset = oldest.map { $0 - 1 + windowMilliseconds - min(now, $0 - 1 + windowMilliseconds) } ?? 0
+        return RateLimitDecision(
+            isAllowed: allowed, limit: limit, remaining: Int(slotCount - used), resetAfter: .milliseconds(Int64(reset)))
+    }
+
+    /// How many of the last `limit` units (before sequence number `count`) lie in (now − window, now].
+    /// Admission times are non-decreasing along the sequence, so a binary search finds the first one
+    /// inside. A slot not (or no longer) holding its unit counts as inside: remaining errs low.
+    func inWindow(count: UInt64, now: UInt64) -> UInt64 {
+        var low: UInt64 = 0  // offsets from the oldest of the last `slotCount` units
+        var high = slotCount
+        while low < high {
+            let middle = (low + high) / 2
+            if isInside(unit: (count + modulus - slotCount + middle) % modulus, now: now) {
+                high = middle
+            } else {
+                low = middle + 1
+            }
+        }
+        return slotCount - low
+    }
+
+    private func isInside(unit: UInt64, now: UInt64) -> Bool {
+        let slot = slots[Int(unit % slotCount)].load(ordering: .acquiring)
+        guard slot & Self.tagMask == unit else { return true }
+        let admittedAt = slot >> 24
+        return admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now
+    }
+
+    /// The admission time (encoded) of the oldest unit in the window, if any.
+    private func oldestInWindow(count: UInt64, used: UInt64) -> UInt64? {
+        guard used > 0 else { return nil }
+        let unit = (count + modulus - used) % modulus
+        let slot = slots[Int(unit % slotCount)].load(ordering: .acquiring)
+        guard slot & Self.tagMask == unit, slot >> 24 != Self.never else { return nil }
+        return slot >> 24
+    }
+
+    private var retiredDecision: RateLimitDecision {
+        RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfter: .milliseconds(1))
+    }
+
+    /// Whether nothing admitted lies in the window at `instant`: the state could be forgotten.
+    func isIdle(at instant: MonotonicInstant) -> Bool {
+        let word = counter.load(ordering: .acquiring)
+        guard word != Self.retired else { return true }
+        let latest = word >> 24
+        return latest == Self.never || latest - 1 + windowMilliseconds <= instant.nanoseconds / 1_000_000
+    }
+
+    /// Marks the limiter retired if it is still idle, so a store can drop it: any check racing with
+    /// the retirement sees it and goes back to the store.
+    func retireIfIdle(at instant: MonotonicInstant) -> Bool {
+        let word = counter.load(ordering: .acquiring)
+        guard word != Self.retired else { return true }
+        let latest = word >> 24
+        guard latest == Self.never || latest - 1 + windowMilliseconds <= instant.nanoseconds / 1_000_000 else {
+            return false
+        }
+        return counter.compareExchange(expected: word, desired: Self.retired, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    /// Marks the limiter retired unconditionally (for a revoked key).
+    func retire() {
+        counter.store(Self.retired, ordering: .releasing)
+    }
+}
