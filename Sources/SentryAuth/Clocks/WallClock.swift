@@ -3,7 +3,6 @@
 #else
     import Foundation
 #endif
-import Synchronization
 
 /// A source of wall-clock time, for key creation and expiry.
 ///
@@ -29,13 +28,13 @@ public struct SystemWallClock: WallClock {
 /// clock.advance(by: .seconds(90))
 /// ```
 public final class ManualWallClock: WallClock {
-    private let current: Mutex<Date>
+    private let current: Locked<Date>
 
     /// Creates a clock that reads `start` until moved.
     ///
     /// - Parameter start: The clock's first reading.
     public init(_ start: Date) {
-        current = Mutex(start)
+        current = Locked(start)
     }
 
     /// The clock's current reading.

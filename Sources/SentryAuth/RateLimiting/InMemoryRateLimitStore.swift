@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A ``RateLimitStore`` in process memory.
 ///
 /// The key's limiter is found in one of 64 shards, each a dictionary behind its own mutex, held only
@@ -78,21 +76,14 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     }
 
     private static var shardCount: Int { 64 }
-    /// Allocated in `init`, freed in `deinit`; each element is only used through its mutex.
-    private nonisolated(unsafe) let shards: UnsafeMutablePointer<Mutex<Entries>>
+    private let shards: [Locked<Entries>]
 
     /// Creates an empty store.
     ///
     /// - Parameter algorithm: The limiter to keep per key; ``RateLimitAlgorithm/exact`` by default.
     public init(algorithm: RateLimitAlgorithm = .exact) {
         self.algorithm = algorithm
-        shards = .allocate(capacity: Self.shardCount)
-        for index in 0..<Self.shardCount { (shards + index).initialize(to: Mutex(Entries())) }
-    }
-
-    deinit {
-        shards.deinitialize(count: Self.shardCount)
-        shards.deallocate()
+        shards = (0..<Self.shardCount).map { _ in Locked(Entries()) }
     }
 
     /// Admits a request if the key's window has room (see ``RateLimitStore/acquire(_:cost:limit:at:)``).
@@ -123,15 +114,15 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
         throws(RateLimitError) -> RateLimitDecision
     {
         guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
-        let shard = shards + (key.hashValue & (Self.shardCount - 1))
+        let shard = shards[key.hashValue & (Self.shardCount - 1)]
         while true {
-            let limiter = shard.pointee.withLock { entries in
+            let limiter = shard.withLock { entries in
                 if let existing = entries.limiters[key], existing.limit == limit { return existing }
                 return insert(key, limit: limit, at: instant, into: &entries)
             }
             if let decision = limiter.tryAcquire(cost: cost, at: instant) { return decision }
             // Retired by a sweep or a removal while we held it: drop it if it is still there, and retry.
-            shard.pointee.withLock { entries in
+            shard.withLock { entries in
                 if let current = entries.limiters[key], current.isSame(as: limiter) { entries.limiters[key] = nil }
             }
         }
@@ -161,8 +152,8 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///
     /// - Parameter key: The key to forget.
     public func removeNow(_ key: Key) {
-        let shard = shards + (key.hashValue & (Self.shardCount - 1))
-        shard.pointee.withLock { entries in
+        let shard = shards[key.hashValue & (Self.shardCount - 1)]
+        shard.withLock { entries in
             entries.limiters.removeValue(forKey: key)?.retire()
         }
     }
@@ -175,7 +166,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     public func removeIdle(at instant: MonotonicInstant) -> Int {
         var removed = 0
         for index in 0..<Self.shardCount {
-            (shards + index).pointee.withLock { entries in
+            shards[index].withLock { entries in
                 let before = entries.limiters.count
                 entries.limiters = entries.limiters.filter { !$0.value.retireIfIdle(at: instant) }
                 removed += before - entries.limiters.count
@@ -187,7 +178,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     /// How many keys have state.
     public var count: Int {
         (0..<Self.shardCount).reduce(0) { total, index in
-            total + (shards + index).pointee.withLock { $0.limiters.count }
+            total + shards[index].withLock { $0.limiters.count }
         }
     }
 }

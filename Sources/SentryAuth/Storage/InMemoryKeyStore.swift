@@ -1,8 +1,6 @@
-import Synchronization
-
 /// A ``KeyStore`` in process memory, safe to use from any number of tasks at once.
 ///
-/// Every call takes one short mutex-protected critical section, so the store is linearizable.
+/// Every call takes one short critical section under a pthread mutex, so the store is linearizable.
 /// Records are lost when the process ends; use it for tests, demos, and single-process servers that
 /// load their keys at start-up.
 ///
@@ -17,7 +15,7 @@ public final class InMemoryKeyStore: KeyStore {
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an empty store.
     public init() {}

@@ -67,7 +67,7 @@ struct SlidingWindowLimiterTests {
         let limit = try RateLimit(limit: 50, window: .milliseconds(100))
         let limiter = SlidingWindowLimiter(limit: limit)
         let clock = Atomic<UInt64>(0)
-        let admissions = Mutex<[UInt64]>([])
+        let admissions = Locked<[UInt64]>([])
         runOnThreads(4) { _ in
             var mine: [UInt64] = []
             for _ in 0..<50_000 {
