@@ -54,7 +54,7 @@ public struct APIKey: Sendable {
     /// - Parameter format: The format to generate; ``APIKeyFormat/sentry`` by default.
     /// - Returns: A new key.
     public static func generate(format: APIKeyFormat = .sentry) -> APIKey {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SecureRandom()
         return generate(format: format, using: &generator)
     }
 

@@ -23,7 +23,7 @@ public struct APIKeyID: Sendable, Hashable, Comparable {
     ///
     /// - Returns: A new identifier.
     public static func generate() -> APIKeyID {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SecureRandom()
         let digits = Array("0123456789abcdef".utf8)
         var text = Array("key_".utf8)
         for _ in 0..<24 { text.append(digits[Int(generator.next(upperBound: UInt8(16)))]) }

@@ -1,0 +1,158 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The one call a server makes per request: credentials, client address, route, scopes and rate
+/// limit, checked in that order, answered with a principal or a complete refusal.
+///
+/// ```swift
+/// let gate = RequestGate(keys: InMemoryKeyStore(), policy: .sentry, rateLimits: InMemoryRateLimitStore())
+/// let decision = try await gate.evaluate(GateRequest(
+///     method: "GET", target: "/public/api/v1/customers", authorization: ["Bearer sntr_…"], clientAddress: nil))
+/// switch decision {
+/// case .allowed(let allowed): print(allowed.principal.merchantID)   // scope every query to it
+/// case .refused(let refusal): print(refusal.status, refusal.body)    // send as is
+/// }
+/// ```
+///
+/// ## Evaluation order
+///
+/// 1. **Credentials** — exactly one `Authorization: Bearer <key>` header (scheme case-insensitive,
+///    RFC 6750 §2.1), a key of the configured format, found by digest, confirmed in constant time,
+///    neither revoked nor expired. Otherwise 401 `UNAUTHORIZED`, with
+///    `WWW-Authenticate: Bearer realm="…"`, plus `error="invalid_token"` when a token was presented.
+/// 2. **Client address** — the key's allowlist, if any, must contain it; an unknown address is
+///    refused. Otherwise 403 `FORBIDDEN`.
+/// 3. **Route** — the policy must have one for the method and canonical path. Otherwise 404
+///    `NOT_FOUND`.
+/// 4. **Scopes** — the key must hold every scope the route needs. Otherwise 403
+///    `INSUFFICIENT_SCOPE`, naming the missing scopes, with
+///    `WWW-Authenticate: Bearer realm="…", error="insufficient_scope", scope="…"`.
+/// 5. **Rate limit** — only now is quota spent, so refused requests never consume it. Otherwise
+///    429 `RATE_LIMIT_EXCEEDED`, "Rate limit exceeded. Please try again in N seconds.", with
+///    `Retry-After: N` and the rate-limit headers.
+///
+/// The gate is a value; every part it holds is `Sendable`, so any number of tasks may call
+/// ``evaluate(_:)`` at once. It reads the monotonic clock once per request, and the wall clock only
+/// for keys that have an expiry time.
+public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable where Limits.Key == APIKeyID {
+    /// Where keys are looked up.
+    public let keys: Keys
+    /// Which scopes each endpoint needs.
+    public let policy: EndpointPolicy
+    /// Where rate-limit state is kept.
+    public let rateLimits: Limits
+    /// The clock for rate limiting.
+    public let clock: any MonotonicClock
+    /// The clock for key expiry.
+    public let wallClock: any WallClock
+    /// The format of accepted keys.
+    public let format: APIKeyFormat
+    /// The `realm` of `WWW-Authenticate` challenges.
+    public let realm: String
+
+    /// Creates a gate.
+    ///
+    /// - Parameters:
+    ///   - keys: The key store.
+    ///   - policy: The endpoint policy; deny by default.
+    ///   - rateLimits: The rate-limit store.
+    ///   - clock: The monotonic clock; ``SystemMonotonicClock`` by default.
+    ///   - wallClock: The wall clock for expiry; ``SystemWallClock`` by default.
+    ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
+    ///   - realm: The challenge realm; `Sentry Payments API` by default. Quotes and backslashes are dropped.
+    public init(
+        keys: Keys, policy: EndpointPolicy, rateLimits: Limits, clock: any MonotonicClock = SystemMonotonicClock(),
+        wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
+        realm: String = "Sentry Payments API"
+    ) {
+        self.keys = keys
+        self.policy = policy
+        self.rateLimits = rateLimits
+        self.clock = clock
+        self.wallClock = wallClock
+        self.format = format
+        self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
+    }
+
+    /// Decides a request.
+    ///
+    /// - Parameter request: The request.
+    /// - Returns: ``GateDecision/allowed(_:)`` with the principal, or ``GateDecision/refused(_:)`` with
+    ///   the complete response. Every input, however malformed, gets one of these.
+    /// - Throws: Only the stores' own errors (a database that is down), and
+    ///   ``RateLimitError/invalidCost(cost:limit:)`` when the request's cost exceeds the key's limit.
+    public func evaluate(_ request: GateRequest) async throws -> GateDecision {
+        let instant = clock.now()
+
+        // 1. Credentials.
+        let token: Substring
+        switch BearerCredentials.parse(request.authorization) {
+        case .missing: return .refused(unauthorized(.missingCredentials, tokenPresented: false))
+        case .malformed: return .refused(unauthorized(.malformedAuthorization, tokenPresented: true))
+        case .token(let presented): token = presented
+        }
+        let key: APIKey
+        do {
+            key = try APIKey(parsing: token, format: format)
+        } catch {
+            return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
+        }
+        let record: KeyRecord
+        switch try await keys.verify(key, now: wallClock.now()) {
+        case .valid(let valid): record = valid
+        case .rejected(let rejection): return .refused(unauthorized(.invalidKey(rejection), tokenPresented: true))
+        }
+
+        // 2. Client address.
+        guard record.isAllowed(from: request.clientAddress) else {
+            return .refused(refusal(.forbidden, "API key not allowed from this IP address.", .addressNotAllowed))
+        }
+
+        // 3. Route.
+        guard let match = policy.match(method: request.method, target: request.target) else {
+            return .refused(refusal(.notFound, "No endpoint matches this method and path.", .noRoute))
+        }
+
+        // 4. Scopes.
+        let missing = match.missingScopes(held: record.scopes)
+        guard missing.isEmpty else {
+            let needed = match.requiredScopes.scopes.map(\.name).joined(separator: " ")
+            return .refused(
+                refusal(
+                    .insufficientScope, "API key missing required scopes for this endpoint: \(missing.formatted).",
+                    .insufficientScope(missing: missing),
+                    challenge: "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(needed)\""))
+        }
+
+        // 5. Rate limit: the only step that changes state.
+        let decision = try await rateLimits.acquire(record.id, cost: request.cost, limit: record.rateLimit, at: instant)
+        guard decision.isAllowed else {
+            let seconds = decision.retryAfterSeconds ?? 1
+            return .refused(
+                refusal(
+                    .rateLimitExceeded, "Rate limit exceeded. Please try again in \(seconds) seconds.", .rateLimited,
+                    extra: decision.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }))
+        }
+        let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
+        return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
+    }
+
+    private func unauthorized(_ reason: GateRefusal.Reason, tokenPresented: Bool) -> GateRefusal {
+        let message = tokenPresented ? "Invalid API key." : "Missing API key."
+        let challenge = "Bearer realm=\"\(realm)\"" + (tokenPresented ? ", error=\"invalid_token\"" : "")
+        return refusal(.unauthorized, message, reason, challenge: challenge)
+    }
+
+    private func refusal(
+        _ code: GateRefusal.Code, _ message: String, _ reason: GateRefusal.Reason, challenge: String? = nil,
+        extra: [HTTPHeaderField] = []
+    ) -> GateRefusal {
+        var headers = [HTTPHeaderField(name: "Content-Type", value: "application/json")]
+        if let challenge { headers.append(HTTPHeaderField(name: "WWW-Authenticate", value: challenge)) }
+        headers += extra
+        return GateRefusal(code: code, message: message, reason: reason, headers: headers)
+    }
+}
