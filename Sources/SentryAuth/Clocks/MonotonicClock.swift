@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Synchronization
 
@@ -72,9 +72,9 @@ public struct SystemMonotonicClock: MonotonicClock {
     public func now() -> MonotonicInstant {
         var spec = timespec()
         #if os(Linux)
-        clock_gettime(precision == .coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &spec)
+            clock_gettime(precision == .coarse ? CLOCK_MONOTONIC_COARSE : CLOCK_MONOTONIC, &spec)
         #else
-        clock_gettime(CLOCK_MONOTONIC, &spec)
+            clock_gettime(CLOCK_MONOTONIC, &spec)
         #endif
         return MonotonicInstant(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
     }

@@ -103,14 +103,18 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
             }
             let estimate = (previous * (window - elapsed) + window - 1) / window + current
             if estimate + cost > limitCount {
-                let wait = Self.wait(previous: previous, current: current, cost: cost, limit: limitCount,
-                                     window: window, elapsed: elapsed)
+                let wait = Self.wait(
+                    previous: previous, current: current, cost: cost, limit: limitCount,
+                    window: window, elapsed: elapsed)
                 return RateLimitDecision(
                     isAllowed: false, limit: limit, remaining: Int(limitCount - min(limitCount, estimate)),
                     resetAfter: .milliseconds(Int64(wait)))
             }
             let newWord = index << 34 | previous << 17 | (current + cost)
-            guard cost == 0 || state.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing).exchanged
+            guard
+                cost == 0
+                    || state.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing)
+                        .exchanged
             else { continue }
             return RateLimitDecision(
                 isAllowed: true, limit: limit, remaining: Int(limitCount - estimate - cost),

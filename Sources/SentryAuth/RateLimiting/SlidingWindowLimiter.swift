@@ -221,7 +221,8 @@ public final class SlidingWindowLimiter: Sendable {
         guard latest == Self.never || latest - 1 + windowMilliseconds <= instant.nanoseconds / 1_000_000 else {
             return false
         }
-        return counter.compareExchange(expected: word, desired: Self.retired, ordering: .acquiringAndReleasing).exchanged
+        return counter.compareExchange(expected: word, desired: Self.retired, ordering: .acquiringAndReleasing)
+            .exchanged
     }
 
     /// Marks the limiter retired unconditionally (for a revoked key).

@@ -9,7 +9,8 @@ struct RequestGateTests {
     func allowed() async throws {
         let fixture = GateFixture()
         let created = try await fixture.manager.create(for: .acme, name: "k", scopes: [.customerRead])
-        let decision = try await fixture.evaluate(fixture.request(created.key, "GET", "/public/api/v1/customers/cus_1?x=1"))
+        let decision = try await fixture.evaluate(
+            fixture.request(created.key, "GET", "/public/api/v1/customers/cus_1?x=1"))
         let allowed = try #require(decision.allowed)
         #expect(allowed.principal == Principal(merchantID: .acme, keyID: created.record.id, scopes: [.customerRead]))
         #expect(allowed.match.parameter("id") == "cus_1")
@@ -39,17 +40,26 @@ struct RequestGateTests {
             let challenge: String?
         }
         let rows = [
-            Row(request: fixture.request(nil), status: 401, code: "UNAUTHORIZED", message: "Missing API key.", challenge: realm),
-            Row(request: fixture.request(APIKey.generate()), status: 401, code: "UNAUTHORIZED", message: "Invalid API key.",
+            Row(
+                request: fixture.request(nil), status: 401, code: "UNAUTHORIZED", message: "Missing API key.",
+                challenge: realm),
+            Row(
+                request: fixture.request(APIKey.generate()), status: 401, code: "UNAUTHORIZED",
+                message: "Invalid API key.",
                 challenge: realm + ", error=\"invalid_token\""),
-            Row(request: fixture.request(key, from: try IPAddress("198.51.100.1")), status: 403, code: "FORBIDDEN",
+            Row(
+                request: fixture.request(key, from: try IPAddress("198.51.100.1")), status: 403, code: "FORBIDDEN",
                 message: "API key not allowed from this IP address.", challenge: nil),
-            Row(request: fixture.request(key, from: nil), status: 403, code: "FORBIDDEN",
+            Row(
+                request: fixture.request(key, from: nil), status: 403, code: "FORBIDDEN",
                 message: "API key not allowed from this IP address.", challenge: nil),
-            Row(request: fixture.request(key, "GET", "/public/api/v1/refunds"), status: 404, code: "NOT_FOUND",
+            Row(
+                request: fixture.request(key, "GET", "/public/api/v1/refunds"), status: 404, code: "NOT_FOUND",
                 message: "No endpoint matches this method and path.", challenge: nil),
-            Row(request: fixture.request(key, "POST", "/public/api/v1/invoices/inv_1/remind"), status: 403,
-                code: "INSUFFICIENT_SCOPE", message: "API key missing required scopes for this endpoint: invoice:remind.",
+            Row(
+                request: fixture.request(key, "POST", "/public/api/v1/invoices/inv_1/remind"), status: 403,
+                code: "INSUFFICIENT_SCOPE",
+                message: "API key missing required scopes for this endpoint: invoice:remind.",
                 challenge: realm + ", error=\"insufficient_scope\", scope=\"invoice:remind\""),
         ]
         for row in rows {
@@ -63,17 +73,20 @@ struct RequestGateTests {
         // No refusal above consumed quota: the one allowed request now goes through, the next is limited.
         #expect(try await fixture.evaluate(fixture.request(key, "GET", "/public/api/v1/invoices")).allowed != nil)
         fixture.clock.advance(by: .seconds(20))
-        let limited = try #require(try await fixture.evaluate(fixture.request(key, "GET", "/public/api/v1/invoices")).refusal)
+        let limited = try #require(
+            try await fixture.evaluate(fixture.request(key, "GET", "/public/api/v1/invoices")).refusal)
         #expect(limited.status == 429)
-        #expect(try limited.parsedBody == [
-            "error": "RATE_LIMIT_EXCEEDED", "message": "Rate limit exceeded. Please try again in 40 seconds.",
-        ])
+        #expect(
+            try limited.parsedBody == [
+                "error": "RATE_LIMIT_EXCEEDED", "message": "Rate limit exceeded. Please try again in 40 seconds.",
+            ])
         let headers = Dictionary(uniqueKeysWithValues: limited.headers.map { ($0.name, $0.value) })
-        #expect(headers == [
-            "Content-Type": "application/json", "Retry-After": "40", "X-RateLimit-Limit": "1",
-            "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "40", "RateLimit-Policy": "\"default\";q=1;w=60",
-            "RateLimit": "\"default\";r=0;t=40",
-        ])
+        #expect(
+            headers == [
+                "Content-Type": "application/json", "Retry-After": "40", "X-RateLimit-Limit": "1",
+                "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "40", "RateLimit-Policy": "\"default\";q=1;w=60",
+                "RateLimit": "\"default\";r=0;t=40",
+            ])
     }
 
     @Test("The seed documentation's 429 body, with the true number of seconds")
@@ -82,7 +95,9 @@ struct RequestGateTests {
         let key = try await fixture.manager.create(for: .acme, name: "k", scopes: .all).key
         for _ in 0..<60 { #expect(try await fixture.evaluate(fixture.request(key)).allowed != nil) }
         let refusal = try #require(try await fixture.evaluate(fixture.request(key)).refusal)
-        #expect(refusal.body == #"{"error":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded. Please try again in 60 seconds."}"#)
+        #expect(
+            refusal.body
+                == #"{"error":"RATE_LIMIT_EXCEEDED","message":"Rate limit exceeded. Please try again in 60 seconds."}"#)
         #expect(refusal.headers.contains(HTTPHeaderField(name: "Retry-After", value: "60")))
     }
 
@@ -92,20 +107,31 @@ struct RequestGateTests {
         let fixture = GateFixture()
         let limit = try RateLimit(limit: 1, window: .seconds(3600))
         let allowlist = try IPAllowlist(parsing: ["203.0.113.0/24"])
-        let good = try await fixture.manager.create(for: .acme, name: "good", scopes: [.invoiceRead], allowlist: allowlist, rateLimit: limit)
+        let good = try await fixture.manager.create(
+            for: .acme, name: "good", scopes: [.invoiceRead], allowlist: allowlist, rateLimit: limit)
         // Spend the quota of a second key so rate limiting fails for it.
-        let spent = try await fixture.manager.create(for: .acme, name: "spent", scopes: [.invoiceRead], allowlist: allowlist, rateLimit: limit)
+        let spent = try await fixture.manager.create(
+            for: .acme, name: "spent", scopes: [.invoiceRead], allowlist: allowlist, rateLimit: limit)
         _ = try await fixture.evaluate(fixture.request(spent.key, "GET", "/public/api/v1/invoices"))
         let checks = ["credentials", "address", "route", "scope", "rate"]
         for mask in 0..<32 {
             let fails = { (check: String) in mask & (1 << checks.firstIndex(of: check)!) != 0 }
             let key = fails("credentials") ? APIKey.generate() : (fails("rate") ? spent.key : good.key)
             let address = fails("address") ? try IPAddress("198.51.100.1") : GateFixture.office
-            let target = fails("route") ? "/public/api/v1/refunds" : (fails("scope") ? "/public/api/v1/sales" : "/public/api/v1/invoices")
+            let target =
+                fails("route")
+                ? "/public/api/v1/refunds" : (fails("scope") ? "/public/api/v1/sales" : "/public/api/v1/invoices")
             let decision = try await fixture.evaluate(fixture.request(key, "GET", target, from: address))
-            let expected = fails("credentials") ? "UNAUTHORIZED" : fails("address") ? "FORBIDDEN"
-                : fails("route") ? "NOT_FOUND" : fails("scope") ? "INSUFFICIENT_SCOPE"
-                : fails("rate") ? "RATE_LIMIT_EXCEEDED" : "ALLOWED"
+            let expected =
+                fails("credentials")
+                ? "UNAUTHORIZED"
+                : fails("address")
+                    ? "FORBIDDEN"
+                    : fails("route")
+                        ? "NOT_FOUND"
+                        : fails("scope")
+                            ? "INSUFFICIENT_SCOPE"
+                            : fails("rate") ? "RATE_LIMIT_EXCEEDED" : "ALLOWED"
             #expect(decision.code == expected, "failing: \(checks.filter(fails))")
             if expected == "ALLOWED" {
                 // Give the good key its quota back for the next combinations.
@@ -121,7 +147,8 @@ struct RequestGateTests {
         let revoked = try await manager.create(for: .acme, name: "r", scopes: .all)
         try await manager.revoke(revoked.record.id)
         #expect(try await fixture.evaluate(fixture.request(revoked.key)).refusal?.reason == .invalidKey(.revoked))
-        let expiring = try await manager.create(for: .acme, name: "e", scopes: .all, expiresAt: testEpoch.addingTimeInterval(60))
+        let expiring = try await manager.create(
+            for: .acme, name: "e", scopes: .all, expiresAt: testEpoch.addingTimeInterval(60))
         #expect(try await fixture.evaluate(fixture.request(expiring.key)).allowed != nil)
         fixture.wallClock.advance(by: .seconds(60))
         #expect(try await fixture.evaluate(fixture.request(expiring.key)).refusal?.reason == .invalidKey(.expired))
@@ -144,7 +171,9 @@ struct RequestGateTests {
         let created = try await fixture.manager.create(for: .acme, name: "k", scopes: [.customerRead, .salesRead])
         #expect(try await fixture.evaluate(fixture.request(created.key)).allowed != nil)
         try await fixture.manager.restrict(created.record.id, to: [.salesRead])
-        #expect(try await fixture.evaluate(fixture.request(created.key)).refusal?.reason == .insufficientScope(missing: [.customerRead]))
+        #expect(
+            try await fixture.evaluate(fixture.request(created.key)).refusal?.reason
+                == .insufficientScope(missing: [.customerRead]))
     }
 
     @Test("A cost above the key's limit is an error, never admitted")
@@ -167,11 +196,14 @@ struct RequestGateTests {
         let resolver = ClientAddressResolver(trustedProxies: try IPAllowlist(parsing: ["10.0.0.0/8"]))
         func request(peer: String?, xff: [String]) -> GateRequest {
             GateRequest(
-                method: "GET", target: GateFixture.customers, authorization: ["Bearer " + key.revealSecret()], peer: peer,
+                method: "GET", target: GateFixture.customers, authorization: ["Bearer " + key.revealSecret()],
+                peer: peer,
                 forwardedFor: xff, resolver: resolver)
         }
         #expect(try await fixture.evaluate(request(peer: "10.0.0.2", xff: ["203.0.113.7"])).allowed != nil)
-        #expect(try await fixture.evaluate(request(peer: "10.0.0.2", xff: ["203.0.113.7, 198.51.100.1"])).code == "FORBIDDEN")
+        #expect(
+            try await fixture.evaluate(request(peer: "10.0.0.2", xff: ["203.0.113.7, 198.51.100.1"])).code
+                == "FORBIDDEN")
         #expect(try await fixture.evaluate(request(peer: "198.51.100.1", xff: ["203.0.113.7"])).code == "FORBIDDEN")
         #expect(try await fixture.evaluate(request(peer: "::ffff:203.0.113.7", xff: [])).allowed != nil)
         #expect(try await fixture.evaluate(request(peer: "not an address", xff: ["203.0.113.7"])).code == "FORBIDDEN")

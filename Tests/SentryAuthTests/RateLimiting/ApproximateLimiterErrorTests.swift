@@ -119,7 +119,9 @@ struct ApproximateLimiterErrorTests {
         #expect(try limiter.acquire(cost: 10, at: .milliseconds(0)).isAllowed)
         let refused = limiter.acquire(at: .milliseconds(500))
         #expect(!refused.isAllowed && refused.retryAfterSeconds == 1)
-        #expect(throws: RateLimitError.invalidCost(cost: 11, limit: 10)) { try limiter.acquire(cost: 11, at: .milliseconds(0)) }
+        #expect(throws: RateLimitError.invalidCost(cost: 11, limit: 10)) {
+            try limiter.acquire(cost: 11, at: .milliseconds(0))
+        }
         // At 1 000 ms the estimate is 10 × (1000 − 0)/1000 = 10: still full; at 1 100 ms, 9 → one fits.
         #expect(!limiter.acquire(at: .milliseconds(1_000)).isAllowed)
         #expect(limiter.acquire(at: .milliseconds(1_100)).isAllowed)

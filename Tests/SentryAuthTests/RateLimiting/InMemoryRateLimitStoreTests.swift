@@ -61,7 +61,8 @@ struct InMemoryRateLimitStoreTests {
             for _ in 0..<8 {
                 group.addTask {
                     var counts = [Int](repeating: 0, count: 16)
-                    for attempt in 0..<800 where try store.acquireNow(attempt % 16, limit: limit, at: .milliseconds(9)).isAllowed {
+                    for attempt in 0..<800
+                    where try store.acquireNow(attempt % 16, limit: limit, at: .milliseconds(9)).isAllowed {
                         counts[attempt % 16] += 1
                     }
                     return counts

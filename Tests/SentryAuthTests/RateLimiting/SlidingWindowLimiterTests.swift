@@ -12,9 +12,13 @@ struct SlidingWindowLimiterTests {
         let store = InMemoryRateLimitStore<Int>()
         let limits = [
             try RateLimit(limit: 1, window: .seconds(1)), try RateLimit(limit: 5, window: .milliseconds(250)),
-            .default, try RateLimit(limit: 100, window: .seconds(10)), try RateLimit(limit: 7, window: .milliseconds(1)),
+            .default, try RateLimit(limit: 100, window: .seconds(10)),
+            try RateLimit(limit: 7, window: .milliseconds(1)),
         ]
-        var oracles = (0..<40).map { SlidingWindowOracle(limit: limits[$0 % 5].limit, windowMilliseconds: UInt64(limits[$0 % 5].window.nanoseconds / 1_000_000)) }
+        var oracles = (0..<40).map {
+            SlidingWindowOracle(
+                limit: limits[$0 % 5].limit, windowMilliseconds: UInt64(limits[$0 % 5].window.nanoseconds / 1_000_000))
+        }
         var now: UInt64 = 1_000
         var allowed = 0
         var mismatches: [String] = []
@@ -93,8 +97,12 @@ struct SlidingWindowLimiterTests {
         let limiter = SlidingWindowLimiter(limit: try RateLimit(limit: 10, window: .seconds(1)))
         let peek = try limiter.acquire(cost: 0, at: .milliseconds(0))
         #expect(peek.isAllowed && peek.remaining == 10 && peek.resetAfter == .zero)
-        #expect(throws: RateLimitError.invalidCost(cost: 11, limit: 10)) { try limiter.acquire(cost: 11, at: .milliseconds(0)) }
-        #expect(throws: RateLimitError.invalidCost(cost: -1, limit: 10)) { try limiter.acquire(cost: -1, at: .milliseconds(0)) }
+        #expect(throws: RateLimitError.invalidCost(cost: 11, limit: 10)) {
+            try limiter.acquire(cost: 11, at: .milliseconds(0))
+        }
+        #expect(throws: RateLimitError.invalidCost(cost: -1, limit: 10)) {
+            try limiter.acquire(cost: -1, at: .milliseconds(0))
+        }
         let whole = try limiter.acquire(cost: 10, at: .milliseconds(0))
         #expect(whole.isAllowed && whole.remaining == 0)
         let one = limiter.acquire(at: .milliseconds(999))
@@ -156,10 +164,11 @@ struct SlidingWindowLimiterTests {
         #expect(!limited.isAllowed && limited.remaining == 0 && limited.resetAfter == .milliseconds(500))
         #expect(limited.retryAfterSeconds == 1)  // rounded up, at least 1
         let headers = Dictionary(uniqueKeysWithValues: limited.headers.map { ($0.name, $0.value) })
-        #expect(headers == [
-            "X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1",
-            "RateLimit-Policy": "\"default\";q=2;w=60", "RateLimit": "\"default\";r=0;t=1", "Retry-After": "1",
-        ])
+        #expect(
+            headers == [
+                "X-RateLimit-Limit": "2", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1",
+                "RateLimit-Policy": "\"default\";q=2;w=60", "RateLimit": "\"default\";r=0;t=1", "Retry-After": "1",
+            ])
         // Exactly at the boundary the first unit has left: allowed, and the window's oldest is at 59 s.
         let boundary = limiter.acquire(at: .milliseconds(60_000))
         #expect(boundary.isAllowed && boundary.remaining == 0 && boundary.resetAfter == .seconds(59))

@@ -29,7 +29,8 @@ struct SlidingWindowOracle {
         }
         // The (inside + cost − limit)-th oldest unit inside must leave the window.
         let mustLeave = inside[inside.count + cost - limit - 1]
-        return Answer(allowed: false, remaining: limit - inside.count, resetMilliseconds: mustLeave + windowMilliseconds - now)
+        return Answer(
+            allowed: false, remaining: limit - inside.count, resetMilliseconds: mustLeave + windowMilliseconds - now)
     }
 }
 
