@@ -1,0 +1,315 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A ``KeyStore`` that keeps every record (digests and hints, never keys) in one JSON file.
+///
+/// - **Atomic writes.** A change is written to a temporary file in the same directory, `fsync`ed,
+///   renamed over the store, and the directory is `fsync`ed: after a crash the file holds either
+///   the old records or the new ones, never a mix, and a change that returned is on disk.
+/// - **Many processes.** Every change takes an exclusive `flock` on `FILE.lock` for its whole
+///   read-change-write, so two processes writing at once are serialized and neither loses the
+///   other's change.
+/// - **Never silently replaced.** A file that does not parse, or cannot be read, is an error
+///   (``FileKeyStoreError``), never treated as empty. A missing file is an empty store; the first
+///   change creates it.
+///
+/// Reads parse the file again only when its size, inode or modification time changed.
+///
+/// ```swift
+/// let store = FileKeyStore(path: "/var/lib/sentry/keys.json")
+/// let manager = KeyManager(store: store)
+/// ```
+public final class FileKeyStore: KeyStore {
+    /// The store's file.
+    public let path: String
+    /// The catalog scope sets are decoded in.
+    public let catalog: ScopeCatalog
+
+    private struct Document: Codable {
+        var version: Int
+        var records: [KeyRecord]
+    }
+
+    private struct Snapshot: Sendable {
+        var signature: FileSignature?
+        var records: [KeyRecord] = []
+    }
+
+    private struct FileSignature: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modified: Int64
+        var modifiedNanoseconds: Int64
+    }
+
+    private let cache = Locked(Snapshot())
+
+    /// Opens (lazily) the store at `path`.
+    ///
+    /// - Parameters:
+    ///   - path: The JSON file; its directory must exist.
+    ///   - catalog: The scope catalog of the records; the Sentry catalog by default.
+    public init(path: String, catalog: ScopeCatalog = .sentry) {
+        self.path = path
+        self.catalog = catalog
+    }
+
+    // MARK: Reads
+
+    /// The record whose key has `digest`, or `nil`.
+    ///
+    /// - Parameter digest: The SHA-256 digest of a presented key.
+    /// - Returns: The record, if one has that digest.
+    /// - Throws: ``FileKeyStoreError`` when the file cannot be read or does not parse.
+    public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
+        try currentRecords().first { $0.digest == digest }
+    }
+
+    /// The record with the identifier `id`, or `nil`.
+    ///
+    /// - Parameter id: A key identifier.
+    /// - Returns: The record, if one has that identifier.
+    /// - Throws: ``FileKeyStoreError``.
+    public func record(withID id: APIKeyID) async throws -> KeyRecord? {
+        try currentRecords().first { $0.id == id }
+    }
+
+    /// Every record of a merchant, ordered by creation time, then identifier.
+    ///
+    /// - Parameter merchantID: The merchant.
+    /// - Returns: The merchant's records.
+    /// - Throws: ``FileKeyStoreError``.
+    public func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
+        try allRecords().filter { $0.merchantID == merchantID }
+    }
+
+    /// Every record, ordered by creation time, then identifier.
+    ///
+    /// - Returns: The records.
+    /// - Throws: ``FileKeyStoreError``.
+    public func allRecords() throws -> [KeyRecord] {
+        try currentRecords().sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+    }
+
+    private func currentRecords() throws -> [KeyRecord] {
+        let signature = try Self.signature(of: path)
+        if let cached = cache.withLock({ $0.signature == signature && signature != nil ? $0.records : nil }) {
+            return cached
+        }
+        let (records, readSignature) = try loadRecords()
+        cache.withLock { $0 = Snapshot(signature: readSignature, records: records) }
+        return records
+    }
+
+    // MARK: Writes
+
+    /// Adds a new record.
+    ///
+    /// - Parameter record: The record.
+    /// - Throws: ``KeyStoreError/duplicateKey``; ``FileKeyStoreError``.
+    public func insert(_ record: KeyRecord) async throws {
+        _ = try change { records in
+            guard !records.contains(where: { $0.id == record.id || $0.digest == record.digest }) else {
+                throw KeyStoreError.duplicateKey
+            }
+            records.append(record)
+            return true
+        }
+    }
+
+    /// Replaces a record only if it is still exactly `current`.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement, with the same identifier, digest and merchant.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    /// - Throws: ``KeyStoreError/identityChanged``; ``FileKeyStoreError``.
+    public func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
+        guard new.id == current.id, new.digest == current.digest, new.merchantID == current.merchantID else {
+            throw KeyStoreError.identityChanged
+        }
+        return try change { records in
+            guard let index = records.firstIndex(where: { $0.id == current.id }), records[index] == current else {
+                return false
+            }
+            records[index] = new
+            return true
+        }
+    }
+
+    /// Removes a record, if it is still exactly `current`.
+    ///
+    /// - Parameter current: The record as the caller last read it.
+    /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
+    /// - Throws: ``FileKeyStoreError``.
+    public func remove(_ current: KeyRecord) async throws -> Bool {
+        try change { records in
+            guard let index = records.firstIndex(where: { $0.id == current.id }), records[index] == current else {
+                return false
+            }
+            records.remove(at: index)
+            return true
+        }
+    }
+
+    /// Runs a read-change-write under the exclusive lock; writes only when `body` returns `true`.
+    private func change(_ body: (inout [KeyRecord]) throws -> Bool) throws -> Bool {
+        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw FileKeyStoreError.unwritable(path: path + ".lock", reason: Self.errnoText()) }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                throw FileKeyStoreError.unwritable(path: path + ".lock", reason: Self.errnoText())
+            }
+        }
+        defer { flock(lock, LOCK_UN) }
+        var (records, _) = try loadRecords()
+        guard try body(&records) else { return false }
+        try persist(records)
+        cache.withLock { $0 = Snapshot() }
+        return true
+    }
+
+    // MARK: File access
+
+    private func loadRecords() throws -> ([KeyRecord], FileSignature?) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return ([], nil) }
+            throw FileKeyStoreError.unreadable(path: path, reason: Self.errnoText())
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw FileKeyStoreError.unreadable(path: path, reason: Self.errnoText())
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw FileKeyStoreError.unreadable(path: path, reason: Self.errnoText())
+            }
+            if count == 0 { break }
+            bytes += chunk[..<count]
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.userInfo[.scopeCatalog] = catalog
+        let document: Document
+        do {
+            document = try decoder.decode(Document.self, from: Data(bytes))
+        } catch {
+            throw FileKeyStoreError.corrupted(path: path, reason: Self.describe(error))
+        }
+        guard document.version == 1 else {
+            throw FileKeyStoreError.corrupted(path: path, reason: "unsupported version \(document.version)")
+        }
+        return (document.records, Self.signature(info))
+    }
+
+    private func persist(_ records: [KeyRecord]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(Document(version: 1, records: records)) + Data("\n".utf8)
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: .min ... .max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw FileKeyStoreError.unwritable(path: temporary, reason: Self.errnoText()) }
+        var written = 0
+        let failure: String? = data.withUnsafeBytes { buffer in
+            while written < buffer.count {
+                let count = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return Self.errnoText()
+                }
+                written += count
+            }
+            return fsync(descriptor) == 0 ? nil : Self.errnoText()
+        }
+        close(descriptor)
+        if let failure {
+            unlink(temporary)
+            throw FileKeyStoreError.unwritable(path: temporary, reason: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = Self.errnoText()
+            unlink(temporary)
+            throw FileKeyStoreError.unwritable(path: path, reason: reason)
+        }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            defer { close(directoryDescriptor) }
+            guard fsync(directoryDescriptor) == 0 else {
+                throw FileKeyStoreError.unwritable(path: directory, reason: Self.errnoText())
+            }
+        }
+    }
+
+    private static func signature(of path: String) throws -> FileSignature? {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw FileKeyStoreError.unreadable(path: path, reason: errnoText())
+        }
+        return signature(info)
+    }
+
+    private static func signature(_ info: stat) -> FileSignature {
+        #if canImport(Darwin)
+            let modified = info.st_mtimespec
+        #else
+            let modified = info.st_mtim
+        #endif
+        return FileSignature(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: Int64(modified.tv_sec), modifiedNanoseconds: Int64(modified.tv_nsec))
+    }
+
+    private static func errnoText() -> String { String(cString: strerror(errno)) }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context), DecodingError.keyNotFound(_, let context),
+            DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            return path.isEmpty ? "not a key store document" : "bad value at \(path)"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+/// Why a ``FileKeyStore`` could not read or write its file.
+public enum FileKeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file exists but does not parse as a key store; it is left untouched.
+    case corrupted(path: String, reason: String)
+    /// The file exists but cannot be read.
+    case unreadable(path: String, reason: String)
+    /// A change could not be written; the store is unchanged.
+    case unwritable(path: String, reason: String)
+
+    /// A message naming the file and the reason.
+    public var description: String {
+        switch self {
+        case .corrupted(let path, let reason):
+            "The key store \(path) is corrupted (\(reason)); it was left untouched."
+        case .unreadable(let path, let reason): "The key store \(path) cannot be read: \(reason)."
+        case .unwritable(let path, let reason): "The key store could not write \(path): \(reason); nothing changed."
+        }
+    }
+}

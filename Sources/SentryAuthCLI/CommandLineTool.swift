@@ -1,0 +1,55 @@
+import SentryAuth
+
+/// `sentry-auth`: run SentryAuth without writing a server.
+struct CommandLineTool {
+    let console: Console
+
+    static let overview = """
+        sentry-auth: API keys, endpoint policy, allowlists and rate limits from the command line.
+
+        Usage: sentry-auth COMMAND [OPTIONS]
+
+        Commands:
+          demo        Show the gate's answer for each kind of request, on a temporary store
+          keys        Create, list, revoke, roll and restrict keys in a key store file
+          check       Ask the gate about one request
+          digest      Print the SHA-256 digest of each key read from standard input
+          allowlist   Say whether each address read from standard input is allowed
+          simulate    Run a rate limiter over a trace read from standard input
+
+        Run 'sentry-auth COMMAND --help' for a command's options.
+        """
+
+    /// Runs a command line and returns the exit status: 0 success, 1 refused or failed, 2 bad usage.
+    func run(_ arguments: [String]) async -> Int32 {
+        guard let command = arguments.first else {
+            console.writeError(Self.overview + "\n")
+            return 2
+        }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "--help", "-h", "help":
+                console.line(Self.overview)
+                return 0
+            case "demo": return try await DemoCommand(console: console).run(rest)
+            case "keys": return try await KeysCommand(console: console).run(rest)
+            case "check": return try await CheckCommand(console: console).run(rest)
+            case "digest": return try DigestCommand(console: console).run(rest)
+            case "allowlist": return try AllowlistCommand(console: console).run(rest)
+            case "simulate": return try SimulateCommand(console: console).run(rest)
+            default: throw UsageError("unknown command '\(command)'.")
+            }
+        } catch let error as UsageError {
+            let help = error.command.isEmpty ? "sentry-auth --help" : "sentry-auth \(error.command) --help"
+            console.writeError("error: \(error.message)\nRun '\(help)' for usage.\n")
+            return 2
+        } catch let error as CommandFailure {
+            console.writeError("error: \(error.message)\n")
+            return 1
+        } catch {
+            console.writeError("error: \(error)\n")
+            return 1
+        }
+    }
+}

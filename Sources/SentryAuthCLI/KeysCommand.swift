@@ -1,0 +1,210 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+import SentryAuth
+
+/// `sentry-auth keys`: manage keys in a key store file.
+struct KeysCommand {
+    let console: Console
+
+    static let help = """
+        Usage: sentry-auth keys SUBCOMMAND --store FILE [OPTIONS]
+
+        Subcommands:
+          create --store FILE --merchant ID --scopes LIST [--allow CIDRS] [--limit N/SECONDS]
+                 [--expires ISO8601] [--name NAME]
+                     Create a key. The key is printed once, then its record; only its digest is stored.
+          list --store FILE [--merchant ID]
+                     List the keys (never the keys themselves: hints and identifiers).
+          revoke KEY-ID --store FILE
+                     Revoke a key, at once and for good.
+          roll KEY-ID --store FILE [--grace SECONDS]
+                     Replace a key; the old one keeps working for the grace period (default 0).
+          restrict KEY-ID --store FILE --scopes LIST
+                     Narrow a key's scopes. Adding a scope is refused.
+
+        Scopes are comma-separated: customer:read,customer:write,invoice:read,invoice:write,
+        invoice:remind,sales:read. The store file is created on first use.
+        """
+
+    func run(_ arguments: [String]) async throws -> Int32 {
+        guard let subcommand = arguments.first, !subcommand.hasPrefix("-") else {
+            if arguments.contains("--help") || arguments.contains("-h") {
+                console.line(Self.help)
+                return 0
+            }
+            throw UsageError("expected a subcommand: create, list, revoke, roll or restrict.", command: "keys")
+        }
+        let rest = Array(arguments.dropFirst())
+        let command = "keys"
+        switch subcommand {
+        case "create":
+            let arguments = try Arguments(
+                rest, options: ["--store", "--merchant", "--scopes", "--allow", "--limit", "--expires", "--name"],
+                command: command)
+            if arguments.wantsHelp { return help() }
+            _ = try arguments.positionals(exactly: 0, "no arguments", command: command)
+            let manager = try manager(arguments)
+            guard let merchant = MerchantID(try arguments.required("--merchant", command: command)) else {
+                throw UsageError("--merchant is 1 to 128 visible ASCII characters.", command: command)
+            }
+            let scopes = try Self.scopes(try arguments.required("--scopes", command: command))
+            let allowlist = try Self.allowlist(try arguments.value("--allow", command: command))
+            let limit = try Self.limit(try arguments.value("--limit", command: command))
+            let expires = try Self.date(try arguments.value("--expires", command: command))
+            let name = try arguments.value("--name", command: command) ?? "Key for \(merchant)"
+            let created = try await failing {
+                try await manager.create(
+                    for: merchant, name: name, scopes: scopes, allowlist: allowlist, rateLimit: limit,
+                    expiresAt: expires)
+            }
+            console.line("key:         \(created.key.revealSecret())")
+            console.line("             (shown once: only its SHA-256 digest is stored)")
+            console.line(RecordText.render(created.record, at: Date()))
+            return 0
+        case "list":
+            let arguments = try Arguments(rest, options: ["--store", "--merchant"], command: command)
+            if arguments.wantsHelp { return help() }
+            _ = try arguments.positionals(exactly: 0, "no arguments", command: command)
+            let store = try Self.store(arguments)
+            var records = try failing { try store.allRecords() }
+            if let merchant = try arguments.value("--merchant", command: command) {
+                records = records.filter { $0.merchantID.rawValue == merchant }
+            }
+            let now = Date()
+            let rows =
+                [["ID", "MERCHANT", "NAME", "SCOPES", "STATUS", "HINT"]]
+                + records.map {
+                    [
+                        $0.id.rawValue, $0.merchantID.rawValue, $0.name, $0.scopes.formatted,
+                        $0.status(at: now).rawValue,
+                        $0.displayHint,
+                    ]
+                }
+            let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for row in rows {
+                let cells = row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }
+                console.line(cells.joined(separator: "  ").trimmingTrailingSpaces())
+            }
+            return 0
+        case "revoke", "roll", "restrict":
+            let options: Set<String> =
+                subcommand == "roll"
+                ? ["--store", "--grace"] : subcommand == "restrict" ? ["--store", "--scopes"] : ["--store"]
+            let arguments = try Arguments(rest, options: options, command: command)
+            if arguments.wantsHelp { return help() }
+            let text = try arguments.positionals(exactly: 1, "a KEY-ID", command: command)[0]
+            guard let id = APIKeyID(text) else {
+                throw UsageError("'\(text)' is not a key identifier.", command: command)
+            }
+            let manager = try manager(arguments)
+            switch subcommand {
+            case "revoke":
+                let record = try await failing { try await manager.revoke(id) }
+                console.line(RecordText.render(record, at: Date()))
+            case "roll":
+                let grace = try Self.seconds(try arguments.value("--grace", command: command) ?? "0", option: "--grace")
+                let created = try await failing { try await manager.roll(id, grace: grace) }
+                console.line("key:         \(created.key.revealSecret())")
+                console.line(
+                    "             (shown once; the old key \(id) stops working in \(RecordText.seconds(grace)) s)")
+                console.line(RecordText.render(created.record, at: Date()))
+            default:
+                let scopes = try Self.scopes(try arguments.required("--scopes", command: command))
+                let record = try await failing { try await manager.restrict(id, to: scopes) }
+                console.line(RecordText.render(record, at: Date()))
+            }
+            return 0
+        default:
+            throw UsageError("unknown subcommand '\(subcommand)'.", command: command)
+        }
+    }
+
+    private func help() -> Int32 {
+        console.line(Self.help)
+        return 0
+    }
+
+    private func manager(_ arguments: Arguments) throws -> KeyManager<FileKeyStore> {
+        KeyManager(store: try Self.store(arguments))
+    }
+
+    static func store(_ arguments: Arguments) throws -> FileKeyStore {
+        FileKeyStore(path: try arguments.required("--store", command: "keys"))
+    }
+
+    static func scopes(_ text: String) throws -> ScopeSet {
+        do {
+            return try ScopeSet(parsing: text)
+        } catch {
+            throw UsageError("--scopes: \(error)", command: "keys")
+        }
+    }
+
+    static func allowlist(_ text: String?) throws -> IPAllowlist {
+        guard let text else { return IPAllowlist() }
+        do {
+            return try IPAllowlist(parsingList: text)
+        } catch {
+            throw UsageError("--allow: \(error)", command: "keys")
+        }
+    }
+
+    static func limit(_ text: String?) throws -> RateLimit {
+        guard let text else { return .default }
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let count = Int(parts[0]) else {
+            throw UsageError("--limit is N/SECONDS, such as 60/60.", command: "keys")
+        }
+        do {
+            return try RateLimit(limit: count, window: try seconds(String(parts[1]), option: "--limit"))
+        } catch let error as RateLimitError {
+            throw UsageError("--limit: \(error)", command: "keys")
+        }
+    }
+
+    static func seconds(_ text: String, option: String) throws -> Duration {
+        guard let value = Double(text), value.isFinite, value >= 0, value <= 365 * 86_400 else {
+            throw UsageError("\(option) takes a number of seconds.", command: "keys")
+        }
+        return .milliseconds(Int64((value * 1000).rounded()))
+    }
+
+    static func date(_ text: String?) throws -> Date? {
+        guard let text else { return nil }
+        do {
+            return try Date(text, strategy: .iso8601)
+        } catch {
+            throw UsageError("--expires is an ISO 8601 time such as 2027-01-31T00:00:00Z.", command: "keys")
+        }
+    }
+}
+
+/// Runs a store or lifecycle operation, turning its errors into a ``CommandFailure``.
+func failing<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as UsageError {
+        throw error
+    } catch {
+        throw CommandFailure(message: "\(error)")
+    }
+}
+
+func failing<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw CommandFailure(message: "\(error)")
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var text = self
+        while text.last == " " { text.removeLast() }
+        return text
+    }
+}

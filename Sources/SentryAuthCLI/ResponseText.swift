@@ -1,0 +1,61 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+import SentryAuth
+
+/// Renders a gate decision as an HTTP response: status line, headers, blank line, body.
+enum ResponseText {
+    static func render(_ decision: GateDecision) -> String {
+        var lines = ["HTTP/1.1 \(decision.status) \(reason(decision.status))"]
+        switch decision {
+        case .allowed(let allowed):
+            lines += allowed.headers.map { "\($0.name): \($0.value)" }
+            let principal = allowed.principal
+            lines += [
+                "", "(allowed: merchant \(principal.merchantID), key \(principal.keyID), scopes \(principal.scopes))",
+            ]
+        case .refused(let refusal):
+            lines += refusal.headers.map { "\($0.name): \($0.value)" }
+            lines += ["", refusal.body]
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 429: "Too Many Requests"
+        default: ""
+        }
+    }
+}
+
+/// Renders key records for people.
+enum RecordText {
+    static func render(_ record: KeyRecord, at now: Date) -> String {
+        [
+            "id:          \(record.id)",
+            "merchant:    \(record.merchantID)",
+            "name:        \(record.name)",
+            "scopes:      \(record.scopes.isEmpty ? "(none)" : record.scopes.formatted)",
+            "allowlist:   \(record.allowlist.isEmpty ? "any address" : record.allowlist.description)",
+            "rate limit:  \(record.rateLimit.limit) per \(seconds(record.rateLimit.window)) s",
+            "created:     \(record.createdAt.formatted(.iso8601))",
+            "expires:     \(record.expiresAt.map { $0.formatted(.iso8601) } ?? "never")",
+            "revoked:     \(record.revokedAt.map { $0.formatted(.iso8601) } ?? "no")",
+            "status:      \(record.status(at: now).rawValue)",
+            "hint:        \(record.displayHint)",
+            "digest:      \(record.digest.hex)",
+        ].joined(separator: "\n")
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)" : "\(Double(milliseconds) / 1000)"
+    }
+}
