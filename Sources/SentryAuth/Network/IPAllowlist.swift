@@ -2,8 +2,12 @@
 ///
 /// Entries are IPv4 and IPv6 prefixes; a bare address means a /32 or /128. Overlapping and adjacent
 /// entries are merged, and the list is kept as the smallest set of prefixes covering the same
-/// addresses, so it encodes canonically. IPv4-mapped IPv6 entries (`::ffff:10.0.0.0/104`) are stored
-/// as their IPv4 form (`10.0.0.0/8`).
+/// addresses, so it encodes canonically.
+///
+/// An IPv4-mapped client address (`::ffff:a.b.c.d`) is an IPv4 client: it is matched against the
+/// IPv4 entries only. IPv4-mapped IPv6 entries (`::ffff:10.0.0.0/104`) are stored as their IPv4 form
+/// (`10.0.0.0/8`); any other IPv6 entry never matches an IPv4 client, even one that covers
+/// `::ffff:0:0/96` — `::/0` admits every IPv6 client and no IPv4 client (fail closed).
 ///
 /// A look-up unmaps an IPv4-mapped client address first, then binary-searches sorted, disjoint
 /// ranges: O(log n) with no allocation, whether the list holds one entry or 100,000.

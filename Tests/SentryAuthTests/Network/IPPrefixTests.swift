@@ -120,6 +120,18 @@ struct IPAllowlistTests {
         #expect(!IPAllowlist().contains(IPAddress(1, 2, 3, 4)))
     }
 
+    @Test("A mapped client is an IPv4 client: IPv6 entries covering ::ffff:0:0/96 do not admit it")
+    func mappedClientsAreIPv4() throws {
+        for entry in ["::/0", "::/80", "::fffe:0:0/95"] {
+            let allowlist = try IPAllowlist(parsing: [entry])
+            #expect(!allowlist.contains(try IPAddress("::ffff:192.0.2.1")), "\(entry)")
+            #expect(!allowlist.contains(IPAddress(192, 0, 2, 1)), "\(entry)")
+        }
+        #expect(try IPAllowlist(parsing: ["::/0"]).contains(try IPAddress("2001:db8::1")))
+        #expect(try IPAllowlist(parsing: ["::ffff:0:0/96"]).contains(try IPAddress("::ffff:192.0.2.1")))
+        #expect(try IPAllowlist(parsing: ["::ffff:0:0/96"]).description == "0.0.0.0/0")
+    }
+
     @Test("Overlapping, adjacent and mapped entries merge into the smallest prefix cover")
     func merging() throws {
         let cases: [([String], String)] = [
