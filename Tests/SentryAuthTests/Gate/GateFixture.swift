@@ -4,7 +4,7 @@ import Testing
 @testable import SentryAuth
 
 /// A gate over real in-memory stores, the built-in Sentry policy and manual clocks.
-struct GateFixture {
+struct GateFixture: Sendable {
     let keys = InMemoryKeyStore()
     let limits = InMemoryRateLimitStore<APIKeyID>()
     let wallClock = ManualWallClock(testEpoch)
