@@ -7,10 +7,16 @@ let package = Package(
     products: [
         .library(name: "SentryAuth", targets: ["SentryAuth"]),
         .executable(name: "sentry-auth", targets: ["SentryAuthCLI"]),
+        .executable(name: "sentry-auth-bench", targets: ["SentryAuthBench"]),
     ],
     targets: [
         .target(name: "SentryAuth"),
         .executableTarget(name: "SentryAuthCLI", dependencies: ["SentryAuth"]),
+        .executableTarget(
+            name: "SentryAuthBench",
+            dependencies: ["SentryAuth"],
+            path: "Benchmarks/SentryAuthBench"
+        ),
         .testTarget(
             name: "SentryAuthTests",
             dependencies: ["SentryAuth"],

@@ -6,6 +6,7 @@
 import Dispatch
 import Foundation
 
+/// libFuzzer's entry point: runs the target named by `FUZZ_TARGET` on one input.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
@@ -27,7 +28,8 @@ enum FuzzTarget: String, CaseIterable {
     case authorization, apiKey = "api-key", scopes, address, prefix, forwarded, path, policyJSON = "policy-json", gate
 
     static let selected: FuzzTarget = {
-        guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name) else {
+        guard let name = getenv("FUZZ_TARGET").map({ String(cString: $0) }), let target = FuzzTarget(rawValue: name)
+        else {
             fatalError("Set FUZZ_TARGET to one of: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return target
@@ -113,7 +115,8 @@ func fuzzPrefix(_ bytes: UnsafeBufferPointer<UInt8>) {
         // A mapped client is matched as IPv4, so only an entry written as (or normalized to) IPv4 holds it.
         let normalized = prefix.network.isIPv4Mapped && prefix.length >= 96
         for end in [prefix.network, prefix.lastAddress] {
-            require(allowlist.contains(end) == (!end.isIPv4Mapped || normalized), "an allowlist holds its prefix: \(end)")
+            require(
+                allowlist.contains(end) == (!end.isIPv4Mapped || normalized), "an allowlist holds its prefix: \(end)")
         }
         require(IPAllowlist(allowlist.prefixes) == allowlist, "the canonical cover is stable")
     } catch IPAddressError.hostBitsSet(let suggestion) {
@@ -131,8 +134,9 @@ func fuzzForwarded(_ bytes: UnsafeBufferPointer<UInt8>) {
     for header in [ClientAddressResolver.Header.xForwardedFor, .forwarded] {
         let resolver = ClientAddressResolver(trustedProxies: trustedProxies, header: header)
         let untrusted = IPAddress(198, 51, 100, 7)
-        require(resolver.resolve(peer: untrusted, forwardedFor: values, forwarded: values) == untrusted,
-                "an untrusted peer is the client, whatever the headers say")
+        require(
+            resolver.resolve(peer: untrusted, forwardedFor: values, forwarded: values) == untrusted,
+            "an untrusted peer is the client, whatever the headers say")
         let resolved = resolver.resolve(peer: peer, forwardedFor: values, forwarded: values)
         require(resolved == resolver.resolve(peer: peer, forwardedFor: values, forwarded: values), "deterministic")
         guard let resolved else {
@@ -146,8 +150,9 @@ func fuzzForwarded(_ bytes: UnsafeBufferPointer<UInt8>) {
         if resolved != peer, !trustedProxies.contains(resolved), joined.utf8.count < 8000, hops < 60 {
             let spoof = header == .xForwardedFor ? "127.0.0.1, 10.9.9.9, " : "for=127.0.0.1, for=10.9.9.9, "
             let spoofed = [spoof + joined]
-            require(resolver.resolve(peer: peer, forwardedFor: spoofed, forwarded: spoofed) == resolved,
-                    "client-written entries left of the client never change the answer")
+            require(
+                resolver.resolve(peer: peer, forwardedFor: spoofed, forwarded: spoofed) == resolved,
+                "client-written entries left of the client never change the answer")
         }
     }
 }
@@ -198,14 +203,17 @@ struct GateWorld: Sendable {
             let (scopes, allow, limit) = setups[index]
             let digest = SHA256.hash(Array(key.utf8))
             let record = KeyRecord(
-                id: APIKeyID("key_fuzz\(index)")!, merchantID: MerchantID("merchant_\(index)")!, name: "fuzz", scopes: scopes,
-                allowlist: try! IPAllowlist(parsing: allow), rateLimit: try! RateLimit(limit: limit, window: .seconds(60)),
+                id: APIKeyID("key_fuzz\(index)")!, merchantID: MerchantID("merchant_\(index)")!, name: "fuzz",
+                scopes: scopes,
+                allowlist: try! IPAllowlist(parsing: allow),
+                rateLimit: try! RateLimit(limit: limit, window: .seconds(60)),
                 createdAt: Date(timeIntervalSince1970: 0), displayHint: "sntr_…", digest: digest)
             try! store.insertRecordForFuzzing(record)
             records[digest] = record
         }
-        let gate = RequestGate(keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
-                               clock: ManualMonotonicClock())
+        let gate = RequestGate(
+            keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
+            clock: ManualMonotonicClock())
         return GateWorld(gate: gate, keys: keys, records: records)
     }()
 }
@@ -254,7 +262,8 @@ func fuzzGate(_ bytes: UnsafeBufferPointer<UInt8>) {
     case .refused(let refusal):
         require([401, 403, 404, 429].contains(refusal.status), "a documented status")
         let body = try? JSONSerialization.jsonObject(with: Data(refusal.body.utf8)) as? [String: String]
-        require(body?["error"] == refusal.code.rawValue && body?["message"] == refusal.message, "the body is valid JSON")
+        require(
+            body?["error"] == refusal.code.rawValue && body?["message"] == refusal.message, "the body is valid JSON")
         require(refusal.headers.first?.value == "application/json", "Content-Type comes first")
         for key in world.keys { require(!holds(refusal.body, key.dropFirst(5)), "the body never holds a key") }
     }

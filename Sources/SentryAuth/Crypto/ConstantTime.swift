@@ -20,10 +20,39 @@ public enum ConstantTime {
     /// - Returns: `true` when both buffers have the same length and the same bytes.
     @inline(never)
     public static func isEqual(_ lhs: UnsafeRawBufferPointer, _ rhs: UnsafeRawBufferPointer) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in 0..<lhs.count {
-            difference |= lhs[index] ^ rhs[index]
+        guard lhs.count == rhs.count, let left = lhs.baseAddress, let right = rhs.baseAddress else {
+            return lhs.count == rhs.count
+        }
+        // Thirty-two bytes at a time, then eight, then the tail; the trip counts depend only on the length.
+        let count = lhs.count
+        var difference: UInt64 = 0
+        var offset = 0
+        while offset + 32 <= count {
+            let first =
+                left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            let second =
+                left.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)
+            let third =
+                left.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)
+            let fourth =
+                left.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)
+            difference |= first | second | third | fourth
+            offset += 32
+        }
+        while offset + 8 <= count {
+            difference |=
+                left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                ^ right.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < count {
+            difference |= UInt64(
+                left.load(fromByteOffset: offset, as: UInt8.self) ^ right.load(fromByteOffset: offset, as: UInt8.self))
+            offset += 1
         }
         return isZero(difference)
     }

@@ -29,8 +29,10 @@ public struct SHA256: Sendable {
     @usableFromInline var h6: UInt32 = 0x1f83_d9ab
     @usableFromInline var h7: UInt32 = 0x5be0_cd19
 
-    /// Bytes of the current, incomplete block.
-    @usableFromInline var buffer = SIMD64<UInt8>()
+    /// Bytes of the current, incomplete block (64 bytes, inline).
+    @usableFromInline var buffer: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
+        0, 0, 0, 0, 0, 0, 0, 0
+    )
     /// How many bytes of `buffer` are in use (0..<64).
     @usableFromInline var bufferCount = 0
     /// Total message length in bytes.
@@ -65,19 +67,16 @@ public struct SHA256: Sendable {
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         let done: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
         if done != nil { return }
-        var chunk = SIMD64<UInt8>()
-        var count = 0
+        var chunk = [UInt8]()
+        chunk.reserveCapacity(64)
         for byte in bytes {
-            chunk[count] = byte
-            count += 1
-            if count == 64 {
-                withUnsafeBytes(of: &chunk) { update(UnsafeRawBufferPointer(rebasing: $0[0..<64])) }
-                count = 0
+            chunk.append(byte)
+            if chunk.count == 64 {
+                chunk.withUnsafeBytes { update($0) }
+                chunk.removeAll(keepingCapacity: true)
             }
         }
-        if count > 0 {
-            withUnsafeBytes(of: &chunk) { update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
+        chunk.withUnsafeBytes { update($0) }
     }
 
     /// Adds the bytes of a raw buffer to the message.
@@ -89,7 +88,8 @@ public struct SHA256: Sendable {
         var offset = 0
         if bufferCount > 0 {
             let take = min(64 - bufferCount, bytes.count)
-            for index in 0..<take { buffer[bufferCount + index] = base.load(fromByteOffset: index, as: UInt8.self) }
+            let filled = bufferCount
+            withUnsafeMutableBytes(of: &buffer) { ($0.baseAddress! + filled).copyMemory(from: base, byteCount: take) }
             bufferCount += take
             offset = take
             guard bufferCount == 64 else { return }
@@ -102,7 +102,9 @@ public struct SHA256: Sendable {
             offset += 64
         }
         let rest = bytes.count - offset
-        for index in 0..<rest { buffer[index] = base.load(fromByteOffset: offset + index, as: UInt8.self) }
+        if rest > 0 {
+            withUnsafeMutableBytes(of: &buffer) { $0.baseAddress!.copyMemory(from: base + offset, byteCount: rest) }
+        }
         bufferCount = rest
     }
 
@@ -114,13 +116,16 @@ public struct SHA256: Sendable {
     public consuming func finalize() -> KeyDigest {
         let bitLength = messageLength &* 8
         var block = buffer
-        block[bufferCount] = 0x80
-        for index in (bufferCount + 1)..<64 { block[index] = 0 }
-        if bufferCount >= 56 {
-            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
-            block = SIMD64<UInt8>()
+        let used = bufferCount
+        withUnsafeMutableBytes(of: &block) { raw in
+            raw[used] = 0x80
+            (raw.baseAddress! + used + 1).initializeMemory(as: UInt8.self, repeating: 0, count: 63 - used)
         }
-        for index in 0..<8 { block[56 + index] = UInt8(truncatingIfNeeded: bitLength >> (56 - 8 * UInt64(index))) }
+        if used >= 56 {
+            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+            block = (0, 0, 0, 0, 0, 0, 0, 0)
+        }
+        block.7 = bitLength.bigEndian
         withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
         return KeyDigest(
             word0: UInt64(h0) << 32 | UInt64(h1),
@@ -133,33 +138,34 @@ public struct SHA256: Sendable {
     /// Processes one 64-byte block (FIPS 180-4 §6.2.2).
     @usableFromInline
     mutating func compress(_ block: UnsafeRawPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+        var a = h0
+        var b = h1
+        var c = h2
+        var d = h3
+        var e = h4
+        var f = h5
+        var g = h6
+        var h = h7
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { schedule in
+            let w = schedule.baseAddress!
             for t in 0..<16 {
-                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * t, as: UInt32.self))
+                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 &* t, as: UInt32.self))
             }
             for t in 16..<64 {
-                let x = w[t - 15]
-                let y = w[t - 2]
-                let s0 = x.rotatedRight(7) ^ x.rotatedRight(18) ^ (x >> 3)
-                let s1 = y.rotatedRight(17) ^ y.rotatedRight(19) ^ (y >> 10)
-                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+                let x = w[t &- 15]
+                let y = w[t &- 2]
+                let s0 = x.rotatedRight(7) ^ x.rotatedRight(18) ^ (x &>> 3)
+                let s1 = y.rotatedRight(17) ^ y.rotatedRight(19) ^ (y &>> 10)
+                w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
             }
-            var a = h0
-            var b = h1
-            var c = h2
-            var d = h3
-            var e = h4
-            var f = h5
-            var g = h6
-            var h = h7
-            SHA256.roundConstants.withUnsafeBufferPointer { k in
+            SHA256.roundConstants.withUnsafeBufferPointer { constants in
+                let k = constants.baseAddress!
                 for t in 0..<64 {
                     let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
                     let ch = (e & f) ^ (~e & g)
                     let t1 = h &+ s1 &+ ch &+ k[t] &+ w[t]
                     let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
                     let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = s0 &+ maj
                     h = g
                     g = f
                     f = e
@@ -167,18 +173,18 @@ public struct SHA256: Sendable {
                     d = c
                     c = b
                     b = a
-                    a = t1 &+ t2
+                    a = t1 &+ s0 &+ maj
                 }
             }
-            h0 &+= a
-            h1 &+= b
-            h2 &+= c
-            h3 &+= d
-            h4 &+= e
-            h5 &+= f
-            h6 &+= g
-            h7 &+= h
         }
+        h0 &+= a
+        h1 &+= b
+        h2 &+= c
+        h3 &+= d
+        h4 &+= e
+        h5 &+= f
+        h6 &+= g
+        h7 &+= h
     }
 
     /// The 64 round constants of FIPS 180-4 §4.2.2.
@@ -197,6 +203,6 @@ public struct SHA256: Sendable {
 extension UInt32 {
     @inlinable @inline(__always)
     func rotatedRight(_ count: UInt32) -> UInt32 {
-        (self >> count) | (self << (32 - count))
+        (self &>> count) | (self &<< (32 &- count))
     }
 }

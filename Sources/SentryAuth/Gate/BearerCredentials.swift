@@ -36,8 +36,9 @@ enum BearerCredentials: Equatable {
         return isToken68(token) ? .token(token) : .malformed
     }
 
+    private static let bearer: [UInt8] = Array("bearer".utf8)
+
     private static func startsWithBearer(_ text: Substring) -> Bool {
-        let bearer = Array("bearer".utf8)
         var index = 0
         for byte in text.utf8.prefix(6) {
             // ASCII case folding: set bit 0x20 for letters only.

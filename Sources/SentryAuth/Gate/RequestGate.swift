@@ -94,14 +94,14 @@ public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable wher
         case .malformed: return .refused(unauthorized(.malformedAuthorization, tokenPresented: true))
         case .token(let presented): token = presented
         }
-        let key: APIKey
+        let digest: KeyDigest
         do {
-            key = try APIKey(parsing: token, format: format)
+            digest = try APIKey.digest(ofPresented: token, format: format)
         } catch {
             return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
         }
         let record: KeyRecord
-        switch try await keys.verify(key, now: wallClock.now()) {
+        switch try await keys.verify(digest, now: wallClock.now()) {
         case .valid(let valid): record = valid
         case .rejected(let rejection): return .refused(unauthorized(.invalidKey(rejection), tokenPresented: true))
         }

@@ -29,21 +29,73 @@ public struct APIKey: Sendable {
     ///   - format: The expected format; ``APIKeyFormat/sentry`` by default.
     /// - Throws: ``APIKeyFormatError`` saying what is wrong. The error never contains `text`.
     public init(parsing text: some StringProtocol, format: APIKeyFormat = .sentry) throws(APIKeyFormatError) {
-        let bytes = text.utf8
-        guard !bytes.isEmpty else { throw .empty }
+        // Generic callers in other modules run unspecialized code: go through the concrete
+        // Substring path, which is specialized once, here.
+        try self.init(parsing: Substring(text), format: format)
+    }
+
+    /// Parses a presented key strictly; the same as the generic form, for `String`.
+    ///
+    /// - Parameters:
+    ///   - text: The presented key.
+    ///   - format: The expected format; ``APIKeyFormat/sentry`` by default.
+    /// - Throws: ``APIKeyFormatError`` saying what is wrong. The error never contains `text`.
+    public init(parsing text: String, format: APIKeyFormat = .sentry) throws(APIKeyFormatError) {
+        try self.init(parsing: text[...], format: format)
+    }
+
+    /// Parses a presented key strictly; the same as the generic form, for `Substring`.
+    ///
+    /// - Parameters:
+    ///   - text: The presented key.
+    ///   - format: The expected format; ``APIKeyFormat/sentry`` by default.
+    /// - Throws: ``APIKeyFormatError`` saying what is wrong. The error never contains `text`.
+    public init(parsing text: Substring, format: APIKeyFormat = .sentry) throws(APIKeyFormatError) {
+        try Self.validate(text.utf8, format: format)
+        self.init(format: format, secret: Array(text.utf8))
+    }
+
+    /// Checks `utf8` against `format` without copying it.
+    static func validate(_ utf8: Substring.UTF8View, format: APIKeyFormat) throws(APIKeyFormatError) {
+        let result = utf8.withContiguousStorageIfAvailable { (bytes) -> APIKeyFormatError? in
+            do throws(APIKeyFormatError) {
+                try validate(bytes, format: format)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        switch result {
+        case .some(.some(let error)): throw error
+        case .some(.none): return
+        case .none: try validate(Array(utf8), format: format)
+        }
+    }
+
+    /// Checks bytes against `format`.
+    static func validate(_ utf8: some Collection<UInt8>, format: APIKeyFormat) throws(APIKeyFormatError) {
+        guard !utf8.isEmpty else { throw .empty }
         let prefix = format.prefixBytes
-        guard bytes.starts(with: prefix) else { throw .wrongPrefix(expected: format.prefix) }
-        guard bytes.count == format.keyLength else {
-            throw .wrongLength(expected: format.keyLength, actual: bytes.count)
+        guard utf8.starts(with: prefix) else { throw .wrongPrefix(expected: format.prefix) }
+        guard utf8.count == format.keyLength else {
+            throw .wrongLength(expected: format.keyLength, actual: utf8.count)
         }
         var position = 0
-        for byte in bytes {
+        for byte in utf8 {
             position += 1
             if position > prefix.count, !APIKeyFormat.isBase64URL(byte) {
                 throw .invalidCharacter(position: position)
             }
         }
-        self.init(format: format, secret: Array(bytes))
+    }
+
+    /// Validates a presented key and returns its digest, without allocating: the gate's hot path.
+    static func digest(ofPresented text: Substring, format: APIKeyFormat) throws(APIKeyFormatError) -> KeyDigest {
+        try validate(text.utf8, format: format)
+        if let digest = text.utf8.withContiguousStorageIfAvailable({ SHA256.hash(UnsafeRawBufferPointer($0)) }) {
+            return digest
+        }
+        return SHA256.hash(text.utf8)
     }
 
     /// Generates a new key from the system's cryptographically secure random number generator.

@@ -61,15 +61,14 @@ extension KeyManager {
     /// - Returns: ``KeyVerification/valid(_:)`` with the record, or why the key does not work.
     /// - Throws: Only the store's errors.
     public func verify(_ key: APIKey, at time: Date? = nil) async throws -> KeyVerification {
-        try await store.verify(key, now: time ?? clock.now())
+        try await store.verify(key.digest, now: time ?? clock.now())
     }
 }
 
 extension KeyStore {
     /// Finds a key by digest, confirms the digest in constant time, and refuses revoked and expired
     /// keys. `now` is evaluated only for keys that have an expiry time.
-    func verify(_ key: APIKey, now: @autoclosure () -> Date) async throws -> KeyVerification {
-        let digest = key.digest
+    func verify(_ digest: KeyDigest, now: @autoclosure () -> Date) async throws -> KeyVerification {
         guard let record = try await record(forDigest: digest), record.digest == digest else {
             return .rejected(.unknown)
         }

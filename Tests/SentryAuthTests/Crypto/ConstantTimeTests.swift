@@ -27,6 +27,19 @@ struct ConstantTimeTests {
         #expect(missed == 0)
     }
 
+    @Test("Every length 0…40: a one-byte difference at every position is caught (word and tail loops)")
+    func everyLength() {
+        for length in 0...40 {
+            let base = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 91 &+ 7) }
+            #expect(ConstantTime.isEqual(base, base))
+            for position in 0..<length {
+                var other = base
+                other[position] ^= 0x40
+                #expect(!ConstantTime.isEqual(base, other), "length \(length), position \(position)")
+            }
+        }
+    }
+
     @Test("Different lengths are unequal, even when one is a prefix of the other")
     func lengths() {
         #expect(!ConstantTime.isEqual(Self.reference, Array(Self.reference.prefix(31))))

@@ -26,7 +26,8 @@ struct GateLifecycleStressTests {
         let generous = try RateLimit(limit: 100_000, window: .milliseconds(1))
         var keys: [(APIKey, APIKeyID)] = []
         for index in 0..<24 {
-            let created = try await manager.create(for: MerchantID("m\(index % 4)")!, name: "k\(index)", scopes: .all, rateLimit: generous)
+            let created = try await manager.create(
+                for: MerchantID("m\(index % 4)")!, name: "k\(index)", scopes: .all, rateLimit: generous)
             keys.append((created.key, created.record.id))
         }
         let allKeys = keys
@@ -50,14 +51,16 @@ struct GateLifecycleStressTests {
                         if (try? await manager.revoke(id)) != nil { withdrawn.withLock { _ = $0.revoked.insert(id) } }
                     case 1:
                         // Roll with no grace: the old key stops at once, like a revocation.
-                        if (try? await manager.roll(id, grace: .zero)) != nil { withdrawn.withLock { _ = $0.revoked.insert(id) } }
+                        if (try? await manager.roll(id, grace: .zero)) != nil {
+                            withdrawn.withLock { _ = $0.revoked.insert(id) }
+                        }
                     default:
                         let scope = routes[Int(random.next() % UInt64(routes.count))].2
                         if let current = await keyStore.record(withID: id), current.scopes.contains(scope) {
                             var narrowed = current.scopes
                             narrowed.remove(scope)
                             if (try? await manager.restrict(id, to: narrowed)) != nil {
-                                withdrawn.withLock { $0.removedScopes[id, default: []].insert(scope) }
+                                _ = withdrawn.withLock { $0.removedScopes[id, default: []].insert(scope) }
                             }
                         }
                     }
@@ -77,12 +80,16 @@ struct GateLifecycleStressTests {
                         let (method, target, scope) = routes[Int(random.next() % UInt64(routes.count))]
                         let before = withdrawn.withLock { $0 }
                         let decision = try await gate.evaluate(
-                            GateRequest(method: method, target: target, authorization: ["Bearer " + key.revealSecret()], clientAddress: nil))
+                            GateRequest(
+                                method: method, target: target, authorization: ["Bearer " + key.revealSecret()],
+                                clientAddress: nil))
                         if case .allowed(let allowed) = decision {
                             counters.allowed.add(1, ordering: .relaxed)
                             let revoked = before.revoked.contains(id)
                             let scopeGone = before.removedScopes[id]?.contains(scope) == true
-                            if revoked || scopeGone || allowed.principal.keyID != id { counters.violations.add(1, ordering: .relaxed) }
+                            if revoked || scopeGone || allowed.principal.keyID != id {
+                                counters.violations.add(1, ordering: .relaxed)
+                            }
                         }
                     }
                 }
