@@ -16,24 +16,36 @@ enum BearerCredentials: Equatable {
     /// The longest `Authorization` value read.
     static let maximumLength = 8192
 
-    /// Reads every `Authorization` value of a request, in order.
+    /// Reads every `Authorization` value of a request, in order. Works on UTF-8 bytes only: no
+    /// `Character` is formed, so no grapheme breaking on the hot path.
     static func parse(_ values: [String]) -> BearerCredentials {
         guard let value = values.first else { return .missing }
         guard values.count == 1 else { return .malformed }
-        guard value.utf8.count <= maximumLength else {
+        let utf8 = value.utf8
+        guard utf8.count <= maximumLength else {
             return startsWithBearer(value[...]) ? .malformed : .missing
         }
-        let field = trimmed(value[...])
-        guard !field.isEmpty else { return .missing }
-        guard let space = field.firstIndex(of: " ") else {
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end && isSpaceOrTab(utf8[start]) { start = utf8.index(after: start) }
+        while end > start && isSpaceOrTab(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        guard start < end else { return .missing }
+        let field = value[start..<end]
+        guard let space = field.utf8.firstIndex(of: UInt8(ascii: " ")) else {
             // "Bearer" alone or a bare word: no token. "Bearer\tkey": a token, badly separated.
             return startsWithBearer(field) && field.utf8.count > 6 ? .malformed : .missing
         }
-        let scheme = field[..<space]
-        guard scheme.utf8.count == 6, startsWithBearer(scheme) else { return .missing }
-        let token = field[space...].drop { $0 == " " }
-        guard !token.isEmpty else { return .missing }
+        guard utf8.distance(from: start, to: space) == 6, startsWithBearer(field) else { return .missing }
+        var tokenStart = space
+        while tokenStart < end && utf8[tokenStart] == UInt8(ascii: " ") { tokenStart = utf8.index(after: tokenStart) }
+        guard tokenStart < end else { return .missing }
+        let token = value[tokenStart..<end]
         return isToken68(token) ? .token(token) : .malformed
+    }
+
+    @inline(__always)
+    private static func isSpaceOrTab(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }
 
     private static let bearer: [UInt8] = Array("bearer".utf8)
@@ -51,8 +63,12 @@ enum BearerCredentials: Equatable {
 
     /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 9110 §11.2).
     private static func isToken68(_ token: Substring) -> Bool {
+        token.utf8.withContiguousStorageIfAvailable { isToken68(bytes: $0) } ?? isToken68(bytes: Array(token.utf8))
+    }
+
+    private static func isToken68(bytes: some Collection<UInt8>) -> Bool {
         var sawPadding = false
-        for byte in token.utf8 {
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "="):
                 sawPadding = true
@@ -64,13 +80,6 @@ enum BearerCredentials: Equatable {
                 return false
             }
         }
-        return token.first != "="
-    }
-
-    private static func trimmed(_ text: Substring) -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        guard let first = text.firstIndex(where: { !isSpace($0) }), let last = text.lastIndex(where: { !isSpace($0) })
-        else { return text[text.endIndex...] }
-        return text[first...last]
+        return bytes.first != UInt8(ascii: "=")
     }
 }

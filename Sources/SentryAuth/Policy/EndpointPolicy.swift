@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Which scopes a request needs: a map from method and path template to required scopes, denying
 /// everything it does not list.
 ///
@@ -49,6 +57,7 @@ public struct EndpointPolicy: Sendable {
     /// The most parameters a template may have.
     public static let maximumParameters = 8
 
+    /// A node of the tree while it is built.
     struct Node: Sendable {
         /// Literal children, sorted by their bytes.
         var literals: [(segment: [UInt8], child: Int)] = []
@@ -58,7 +67,47 @@ public struct EndpointPolicy: Sendable {
         var methods: [(method: [UInt8], route: Int)] = []
     }
 
-    let nodes: [Node]
+    /// The built tree, flattened into arrays of plain integers so a look-up copies and retains nothing.
+    struct Trie: Sendable {
+        /// A run of bytes in `bytes`, and what it leads to (a child node or a route).
+        struct Entry: Sendable {
+            var offset: Int32
+            var length: Int32
+            var target: Int32
+        }
+
+        struct FlatNode: Sendable {
+            var literalStart: Int32
+            var literalCount: Int32
+            var parameterChild: Int32  // -1: none
+            var methodStart: Int32
+            var methodCount: Int32
+        }
+
+        var nodes: [FlatNode] = []
+        var literals: [Entry] = []  // per node, sorted by bytes
+        var methods: [Entry] = []
+        var bytes: [UInt8] = []
+
+        init(_ built: [Node]) {
+            for node in built {
+                nodes.append(
+                    FlatNode(
+                        literalStart: Int32(literals.count), literalCount: Int32(node.literals.count),
+                        parameterChild: Int32(node.parameter?.child ?? -1), methodStart: Int32(methods.count),
+                        methodCount: Int32(node.methods.count)))
+                for literal in node.literals { literals.append(entry(literal.segment, literal.child)) }
+                for method in node.methods { methods.append(entry(method.method, method.route)) }
+            }
+        }
+
+        private mutating func entry(_ text: [UInt8], _ target: Int) -> Entry {
+            defer { bytes += text }
+            return Entry(offset: Int32(bytes.count), length: Int32(text.count), target: Int32(target))
+        }
+    }
+
+    let trie: Trie
     /// Each route's parameter names, in template order.
     let parameterNames: [[String]]
 
@@ -104,7 +153,7 @@ public struct EndpointPolicy: Sendable {
                     } else {
                         nodes.append(Node())
                         nodes[node].literals.append((bytes, nodes.count - 1))
-                        nodes[node].literals.sort { $0.segment.lexicographicallyPrecedes($1.segment) }
+                        nodes[node].literals.sort { $0.segment.lexicographicallyPrecedes($1.segment) }  // == memcmp order
                         node = nodes.count - 1
                     }
                 case .parameter(let name):
@@ -133,7 +182,7 @@ public struct EndpointPolicy: Sendable {
         }
         self.catalog = catalog
         self.routes = built
-        self.nodes = nodes
+        self.trie = Trie(nodes)
         self.parameterNames = names
     }
 
@@ -157,50 +206,80 @@ public struct EndpointPolicy: Sendable {
             route: routes[route], parameterNames: parameterNames[route], target: target, captures: captures)
     }
 
-    /// The tree walk: O(segments), no allocation.
+    /// The tree walk: O(segments), no allocation, no reference counting.
     private func find(
         method: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>
     ) -> (Int, EndpointMatch.Captures)? {
         guard path.first == UInt8(ascii: "/") else { return nil }
         let end = path.firstIndex(of: UInt8(ascii: "?")) ?? path.count
-        var captures = EndpointMatch.Captures()
-        var node = 0
-        var start = 1
-        if end > 1 {
-            while true {
-                var stop = start
-                while stop < end && path[stop] != UInt8(ascii: "/") { stop += 1 }
-                let segment = UnsafeBufferPointer(rebasing: path[start..<stop])
-                guard PathTemplate.isCanonicalSegment(segment) else { return nil }
-                if let child = literalChild(of: node, matching: segment) {
-                    node = child
-                } else if let parameter = nodes[node].parameter, captures.count < Self.maximumParameters {
-                    captures.append(start..<stop)
-                    node = parameter.child
-                } else {
-                    return nil
+        return trie.nodes.withUnsafeBufferPointer { nodes in
+            trie.literals.withUnsafeBufferPointer { literals in
+                trie.methods.withUnsafeBufferPointer { methods in
+                    trie.bytes.withUnsafeBufferPointer { bytes -> (Int, EndpointMatch.Captures)? in
+                        var captures = EndpointMatch.Captures()
+                        var node = 0
+                        var start = 1
+                        if end > 1 {
+                            while true {
+                                var stop = start
+                                while stop < end && path[stop] != UInt8(ascii: "/") { stop += 1 }
+                                let segment = UnsafeBufferPointer(rebasing: path[start..<stop])
+                                guard PathTemplate.isCanonicalSegment(segment) else { return nil }
+                                let current = nodes[node]
+                                let range = Int(current.literalStart)..<Int(current.literalStart + current.literalCount)
+                                if let child = Self.search(literals[range], bytes, for: segment) {
+                                    node = child
+                                } else if current.parameterChild >= 0, captures.count < Self.maximumParameters {
+                                    captures.append(start..<stop)
+                                    node = Int(current.parameterChild)
+                                } else {
+                                    return nil
+                                }
+                                if stop == end { break }
+                                start = stop + 1
+                            }
+                        }
+                        let current = nodes[node]
+                        for entry in methods[Int(current.methodStart)..<Int(current.methodStart + current.methodCount)]
+                        where Self.compare(entry, bytes, method) == 0 {
+                            return (Int(entry.target), captures)
+                        }
+                        return nil
+                    }
                 }
-                if stop == end { break }
-                start = stop + 1
             }
         }
-        for entry in nodes[node].methods where entry.method.elementsEqual(method) {
-            return (entry.route, captures)
+    }
+
+    /// Binary search of a node's sorted literal entries.
+    @inline(__always)
+    private static func search(
+        _ entries: Slice<UnsafeBufferPointer<Trie.Entry>>, _ bytes: UnsafeBufferPointer<UInt8>,
+        for segment: UnsafeBufferPointer<UInt8>
+    ) -> Int? {
+        var low = entries.startIndex
+        var high = entries.endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            let order = compare(entries[middle], bytes, segment)
+            if order == 0 { return Int(entries[middle].target) }
+            if order < 0 { low = middle + 1 } else { high = middle }
         }
         return nil
     }
 
-    /// Binary search of a node's sorted literal children.
-    private func literalChild(of node: Int, matching segment: UnsafeBufferPointer<UInt8>) -> Int? {
-        let literals = nodes[node].literals
-        var low = 0
-        var high = literals.count
-        while low < high {
-            let middle = (low + high) / 2
-            let candidate = literals[middle].segment
-            if candidate.elementsEqual(segment) { return literals[middle].child }
-            if candidate.lexicographicallyPrecedes(segment) { low = middle + 1 } else { high = middle }
+    /// Three-way byte comparison in memcmp order, shorter first on a common prefix (the order
+    /// `lexicographicallyPrecedes` sorted the literals in).
+    @inline(__always)
+    private static func compare(
+        _ entry: Trie.Entry, _ bytes: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>
+    ) -> Int {
+        let length = Int(entry.length)
+        let common = min(length, other.count)
+        if common > 0 {
+            let order = memcmp(bytes.baseAddress! + Int(entry.offset), other.baseAddress!, common)
+            if order != 0 { return Int(order) }
         }
-        return nil
+        return length - other.count
     }
 }
