@@ -153,7 +153,7 @@ public struct EndpointPolicy: Sendable {
                     } else {
                         nodes.append(Node())
                         nodes[node].literals.append((bytes, nodes.count - 1))
-                        nodes[node].literals.sort { $0.segment.lexicographicallyPrecedes($1.segment) }  // == memcmp order
+                        nodes[node].literals.sort { $0.segment.lexicographicallyPrecedes($1.segment) }
                         node = nodes.count - 1
                     }
                 case .parameter(let name):
