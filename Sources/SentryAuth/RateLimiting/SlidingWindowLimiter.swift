@@ -15,8 +15,9 @@ import Synchronization
 /// ## How it works
 ///
 /// Every admitted unit of cost gets a sequence number *u* = 0, 1, 2, … and an admission time
-/// *T(u)*; the limiter keeps the last `limit` of them in a ring of atomic 64-bit slots (slot
-/// *u* mod `limit` holds *T(u)* and the tag *u*, modulo a multiple of `limit`). A 64-bit atomic
+/// *T(u)*; the limiter keeps the last `limit` of them (at least) in a ring of atomic 64-bit slots,
+/// sized to the next power of two so every index is a mask (slot *u* mod ring holds *T(u)* and
+/// the tag *u* mod 2²⁴). A 64-bit atomic
 /// word holds the number *n* of units admitted so far together with the latest admission time.
 ///
 /// Admitting cost *c* at time *t* is allowed exactly when at most `limit − c` units lie in
@@ -49,11 +50,13 @@ public final class SlidingWindowLimiter: Sendable {
     public let limit: RateLimit
     /// The window in milliseconds.
     let windowMilliseconds: UInt64
-    /// The number of slots (`limit.limit`).
+    /// The limit as a count of units.
     let slotCount: UInt64
-    /// Sequence numbers and tags run modulo this multiple of `slotCount` below 2²⁴.
-    let modulus: UInt64
-    /// Low 24 bits: units admitted, modulo `modulus`. High 40 bits: the latest admission time, encoded.
+    /// The ring's size: the limit rounded up to a power of two, so slot indices are masks, not divisions.
+    let ringMask: UInt64
+    /// Sequence numbers and tags run modulo 2²⁴ (a multiple of the ring size): a mask too.
+    static let unitMask: UInt64 = (1 << 24) - 1
+    /// Low 24 bits: units admitted, modulo 2²⁴. High 40 bits: the latest admission time, encoded.
     let counter: Atomic<UInt64>
     /// One slot per unit of the limit: low 24 bits tag, high 40 bits admission time, encoded.
     /// Allocated once in `init`, freed in `deinit`, and only ever accessed through its atomics.
@@ -75,18 +78,19 @@ public final class SlidingWindowLimiter: Sendable {
         self.limit = limit
         self.windowMilliseconds = UInt64(limit.window.nanoseconds / 1_000_000)
         let count = UInt64(limit.limit)
+        let ring = 1 << (64 - (count - 1).leadingZeroBitCount)
         self.slotCount = count
-        self.modulus = count * ((1 << 24) / count)
+        self.ringMask = UInt64(ring) - 1
         self.counter = Atomic(0)
-        self.slots = .allocate(capacity: limit.limit)
-        // Units −count … −1 (mod modulus) are "never admitted": slot i holds tag modulus − count + i.
-        for index in 0..<limit.limit {
-            (slots + index).initialize(to: Atomic(modulus - count + UInt64(index)))
+        self.slots = .allocate(capacity: ring)
+        // Units −ring … −1 (mod 2²⁴) are "never admitted": slot i holds tag 2²⁴ − ring + i.
+        for index in 0..<ring {
+            (slots + index).initialize(to: Atomic((Self.unitMask + 1) - UInt64(ring) + UInt64(index)))
         }
     }
 
     deinit {
-        slots.deinitialize(count: limit.limit)
+        slots.deinitialize(count: Int(ringMask) + 1)
         slots.deallocate()
     }
 
@@ -127,8 +131,8 @@ public final class SlidingWindowLimiter: Sendable {
                 return decision(allowed: true, count: count, now: now)
             }
             // Unit k = count + cost − limit − 1 must have left the window.
-            let k = (count + cost + modulus - slotCount - 1) % modulus
-            let slot = slots[Int(k % slotCount)].load(ordering: .acquiring)
+            let k = (count &+ cost &- slotCount &- 1) & Self.unitMask
+            let slot = slots[Int(k & ringMask)].load(ordering: .acquiring)
             let tag = slot & Self.tagMask
             if tag != k {
                 // Either its writer has not stored it yet, or the counter moved on: look again.
@@ -147,14 +151,14 @@ public final class SlidingWindowLimiter: Sendable {
                     isAllowed: false, limit: limit, remaining: Int(remaining), resetAfter: .milliseconds(Int64(wait)))
             }
             let newLatest = max(latest, stamp)
-            let newWord = newLatest << 24 | (count + cost) % modulus
+            let newWord = newLatest << 24 | ((count &+ cost) & Self.unitMask)
             guard counter.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing).exchanged
             else { continue }
             for unit in 0..<cost {
-                let u = (count + unit) % modulus
-                slots[Int(u % slotCount)].store(newLatest << 24 | u, ordering: .releasing)
+                let u = (count &+ unit) & Self.unitMask
+                slots[Int(u & ringMask)].store(newLatest << 24 | u, ordering: .releasing)
             }
-            return decision(allowed: true, count: (count + cost) % modulus, now: now)
+            return decision(allowed: true, count: (count &+ cost) & Self.unitMask, now: now)
         }
     }
 
@@ -175,7 +179,7 @@ public final class SlidingWindowLimiter: Sendable {
         var high = slotCount
         while low < high {
             let middle = (low + high) / 2
-            if isInside(unit: (count + modulus - slotCount + middle) % modulus, now: now) {
+            if isInside(unit: (count &- slotCount &+ middle) & Self.unitMask, now: now) {
                 high = middle
             } else {
                 low = middle + 1
@@ -185,7 +189,7 @@ public final class SlidingWindowLimiter: Sendable {
     }
 
     private func isInside(unit: UInt64, now: UInt64) -> Bool {
-        let slot = slots[Int(unit % slotCount)].load(ordering: .acquiring)
+        let slot = slots[Int(unit & ringMask)].load(ordering: .acquiring)
         guard slot & Self.tagMask == unit else { return true }
         let admittedAt = slot >> 24
         return admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now
@@ -194,8 +198,8 @@ public final class SlidingWindowLimiter: Sendable {
     /// The admission time (encoded) of the oldest unit in the window, if any.
     private func oldestInWindow(count: UInt64, used: UInt64) -> UInt64? {
         guard used > 0 else { return nil }
-        let unit = (count + modulus - used) % modulus
-        let slot = slots[Int(unit % slotCount)].load(ordering: .acquiring)
+        let unit = (count &- used) & Self.unitMask
+        let slot = slots[Int(unit & ringMask)].load(ordering: .acquiring)
         guard slot & Self.tagMask == unit, slot >> 24 != Self.never else { return nil }
         return slot >> 24
     }
