@@ -28,7 +28,8 @@ public protocol RateLimitStore<Key>: Sendable {
 
 /// Which limiter an ``InMemoryRateLimitStore`` keeps per key.
 public enum RateLimitAlgorithm: String, Sendable, Hashable, CaseIterable {
-    /// ``SlidingWindowLimiter``: never more than the limit in any window; 8 bytes per unit of limit.
+    /// ``SlidingWindowLimiter``: never more than the limit in any window; 8 bytes per slot
+    /// (the limit rounded up to a power of two).
     case exact
     /// ``ApproximateSlidingWindowLimiter``: two counters in 8 bytes; can over-admit (see its error).
     case approximate
