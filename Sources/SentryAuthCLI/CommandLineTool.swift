@@ -18,13 +18,16 @@ struct CommandLineTool {
           simulate    Run a rate limiter over a trace read from standard input
 
         Run 'sentry-auth COMMAND --help' for a command's options.
+
+        Exit status: 0 allowed or done; 1 refused; 2 bad usage; 3 an operational error (a store or
+        file that cannot be read, written, parsed or locked).
         """
 
-    /// Runs a command line and returns the exit status: 0 success, 1 refused or failed, 2 bad usage.
+    /// Runs a command line and returns the exit status (see ``ExitStatus``).
     func run(_ arguments: [String]) async -> Int32 {
         guard let command = arguments.first else {
             console.writeError(Self.overview + "\n")
-            return 2
+            return ExitStatus.usage
         }
         let rest = Array(arguments.dropFirst())
         do {
@@ -42,14 +45,14 @@ struct CommandLineTool {
             }
         } catch let error as UsageError {
             let help = error.command.isEmpty ? "sentry-auth --help" : "sentry-auth \(error.command) --help"
-            console.writeError("error: \(error.message)\nRun '\(help)' for usage.\n")
-            return 2
+            console.writeError("error: \(TerminalText.escaped(error.message))\nRun '\(help)' for usage.\n")
+            return ExitStatus.usage
         } catch let error as CommandFailure {
-            console.writeError("error: \(error.message)\n")
-            return 1
+            console.writeError("error: \(TerminalText.escaped(error.message))\n")
+            return error.status
         } catch {
-            console.writeError("error: \(error)\n")
-            return 1
+            console.writeError("error: \(TerminalText.escaped(String(describing: error)))\n")
+            return ExitStatus.operational
         }
     }
 }

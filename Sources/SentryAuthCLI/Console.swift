@@ -48,7 +48,27 @@ struct UsageError: Error {
     }
 }
 
-/// A failure while doing the work (a corrupted store, an unknown key): exit status 1.
+/// A failure while doing the work: exit status 1 for a refusal (an unknown key, a scope that may not
+/// be added), 3 for an operational error (a store or policy file that cannot be read, written,
+/// parsed or locked).
 struct CommandFailure: Error {
     let message: String
+    let status: Int32
+
+    init(message: String, status: Int32 = ExitStatus.refused) {
+        self.message = message
+        self.status = status
+    }
+}
+
+/// The exit statuses of every command.
+enum ExitStatus {
+    /// Allowed, done, or nothing found.
+    static let success: Int32 = 0
+    /// Refused (or, for `scan`, a key found).
+    static let refused: Int32 = 1
+    /// Bad usage: an unknown option, a missing or malformed argument.
+    static let usage: Int32 = 2
+    /// An operational error: a store or file that cannot be read, written, parsed or locked.
+    static let operational: Int32 = 3
 }

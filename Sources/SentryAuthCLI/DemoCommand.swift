@@ -36,7 +36,7 @@ struct DemoCommand {
             let directory = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({
                 String(cString: $0)
             })
-        else { throw CommandFailure(message: "cannot create a temporary directory.") }
+        else { throw CommandFailure(message: "cannot create a temporary directory.", status: ExitStatus.operational) }
         let path = directory + "/keys.json"
         defer {
             unlink(path)

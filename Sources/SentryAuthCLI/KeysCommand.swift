@@ -14,19 +14,27 @@ struct KeysCommand {
 
         Subcommands:
           create --store FILE --merchant ID --scopes LIST [--allow CIDRS] [--limit N/SECONDS]
-                 [--expires ISO8601] [--name NAME]
+                 [--expires RFC3339] [--name NAME]
                      Create a key. The key is printed once, then its record; only its digest is stored.
+                     --expires is an RFC 3339 time: 2027-01-31T00:00:00Z, 2027-01-31T09:30:00.250+02:00.
+                     A name is 1 to 100 printable characters (default "Key for MERCHANT").
           list --store FILE [--merchant ID]
                      List the keys (never the keys themselves: hints and identifiers).
           revoke KEY-ID --store FILE
                      Revoke a key, at once and for good.
           roll KEY-ID --store FILE [--grace SECONDS]
-                     Replace a key; the old one keeps working for the grace period (default 0).
+                     Replace a key; the old one keeps working for the grace period (default 0), never
+                     past its own expiry. The new key keeps the old key's expiry, if any. A key can be
+                     rolled once: to roll again, roll its successor.
           restrict KEY-ID --store FILE --scopes LIST
                      Narrow a key's scopes. Adding a scope is refused.
 
         Scopes are comma-separated: customer:read,customer:write,invoice:read,invoice:write,
-        invoice:remind,sales:read. The store file is created on first use.
+        invoice:remind,sales:read. The store file is created on first use (mode 0600); a write keeps
+        an existing file's mode, owner and group, and writes through a symbolic link to its target.
+
+        Exit status: 0 done, 1 refused (unknown key, revoked, scope escalation), 2 bad usage,
+        3 a store that cannot be read, written, parsed or locked.
         """
 
     func run(_ arguments: [String]) async throws -> Int32 {
@@ -53,7 +61,13 @@ struct KeysCommand {
             let scopes = try Self.scopes(try arguments.required("--scopes", command: command))
             let allowlist = try Self.allowlist(try arguments.value("--allow", command: command))
             let limit = try Self.limit(try arguments.value("--limit", command: command))
-            let expires = try Self.date(try arguments.value("--expires", command: command))
+            let expires = try arguments.value("--expires", command: command).map { text in
+                do {
+                    return try RFC3339Time.date(from: text)
+                } catch {
+                    throw UsageError("--expires: \(error)", command: command)
+                }
+            }
             let name = try arguments.value("--name", command: command) ?? "Key for \(merchant)"
             let created = try await failing {
                 try await manager.create(
@@ -63,7 +77,7 @@ struct KeysCommand {
             console.line("key:         \(created.key.revealSecret())")
             console.line("             (shown once: only its SHA-256 digest is stored)")
             console.line(RecordText.render(created.record, at: Date()))
-            return 0
+            return ExitStatus.success
         case "list":
             let arguments = try Arguments(rest, options: ["--store", "--merchant"], command: command)
             if arguments.wantsHelp { return help() }
@@ -81,7 +95,7 @@ struct KeysCommand {
                         $0.id.rawValue, $0.merchantID.rawValue, $0.name, $0.scopes.formatted,
                         $0.status(at: now).rawValue,
                         $0.displayHint,
-                    ]
+                    ].map { TerminalText.escaped($0) }
                 }
             let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
@@ -95,10 +109,7 @@ struct KeysCommand {
                 ? ["--store", "--grace"] : subcommand == "restrict" ? ["--store", "--scopes"] : ["--store"]
             let arguments = try Arguments(rest, options: options, command: command)
             if arguments.wantsHelp { return help() }
-            let text = try arguments.positionals(exactly: 1, "a KEY-ID", command: command)[0]
-            guard let id = APIKeyID(text) else {
-                throw UsageError("'\(text)' is not a key identifier.", command: command)
-            }
+            let id = try Self.keyID(try arguments.positionals(exactly: 1, "a KEY-ID", command: command)[0])
             let manager = try manager(arguments)
             switch subcommand {
             case "revoke":
@@ -106,17 +117,17 @@ struct KeysCommand {
                 console.line(RecordText.render(record, at: Date()))
             case "roll":
                 let grace = try Self.seconds(try arguments.value("--grace", command: command) ?? "0", option: "--grace")
-                let created = try await failing { try await manager.roll(id, grace: grace) }
-                console.line("key:         \(created.key.revealSecret())")
-                console.line(
-                    "             (shown once; the old key \(id) stops working in \(RecordText.seconds(grace)) s)")
-                console.line(RecordText.render(created.record, at: Date()))
+                let rolled = try await failing { try await manager.roll(id, grace: grace) }
+                let stops = rolled.previous.stopsWorkingAt.map { RecordText.time($0) } ?? "never"
+                console.line("key:         \(rolled.key.revealSecret())")
+                console.line("             (shown once; the old key \(id) stops working at \(stops))")
+                console.line(RecordText.render(rolled.record, at: Date()))
             default:
                 let scopes = try Self.scopes(try arguments.required("--scopes", command: command))
                 let record = try await failing { try await manager.restrict(id, to: scopes) }
                 console.line(RecordText.render(record, at: Date()))
             }
-            return 0
+            return ExitStatus.success
         default:
             throw UsageError("unknown subcommand '\(subcommand)'.", command: command)
         }
@@ -124,15 +135,33 @@ struct KeysCommand {
 
     private func help() -> Int32 {
         console.line(Self.help)
-        return 0
+        return ExitStatus.success
     }
 
     private func manager(_ arguments: Arguments) throws -> KeyManager<FileKeyStore> {
         KeyManager(store: try Self.store(arguments))
     }
 
-    static func store(_ arguments: Arguments) throws -> FileKeyStore {
-        FileKeyStore(path: try arguments.required("--store", command: "keys"))
+    static func store(_ arguments: Arguments, command: String = "keys") throws -> FileKeyStore {
+        let path = try arguments.required("--store", command: command)
+        guard !path.isEmpty else { throw UsageError("--store needs a file path, not an empty one.", command: command) }
+        return FileKeyStore(path: path)
+    }
+
+    /// The key identifier argument of revoke, roll and restrict. An argument that looks like an API
+    /// key is a secret pasted in the wrong place: it is never printed back.
+    static func keyID(_ text: String) throws -> APIKeyID {
+        if text.hasPrefix(APIKeyFormat.sentry.prefix) || (try? APIKey(parsing: text)) != nil {
+            throw UsageError(
+                "the argument looks like an API key (\(APIKeyFormat.sentry.prefix)…), not a key ID such as "
+                    + "key_0123456789abcdef01234567; it was not printed. If it is a live key, roll it.",
+                command: "keys")
+        }
+        guard let id = APIKeyID(text) else {
+            throw UsageError(
+                "'\(TerminalText.escaped(String(text.prefix(64))))' is not a key identifier.", command: "keys")
+        }
+        return id
     }
 
     static func scopes(_ text: String) throws -> ScopeSet {
@@ -171,25 +200,18 @@ struct KeysCommand {
         }
         return .milliseconds(Int64((value * 1000).rounded()))
     }
-
-    static func date(_ text: String?) throws -> Date? {
-        guard let text else { return nil }
-        do {
-            return try Date(text, strategy: .iso8601)
-        } catch {
-            throw UsageError("--expires is an ISO 8601 time such as 2027-01-31T00:00:00Z.", command: "keys")
-        }
-    }
 }
 
-/// Runs a store or lifecycle operation, turning its errors into a ``CommandFailure``.
+/// Runs a store or lifecycle operation, turning its errors into a ``CommandFailure``: a refusal
+/// (``KeyLifecycleError``) exits 1, anything else — a store that cannot be read, written, parsed or
+/// locked — exits 3.
 func failing<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let error as UsageError {
         throw error
     } catch {
-        throw CommandFailure(message: "\(error)")
+        throw CommandFailure(error)
     }
 }
 
@@ -197,7 +219,15 @@ func failing<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch {
-        throw CommandFailure(message: "\(error)")
+        throw CommandFailure(error)
+    }
+}
+
+extension CommandFailure {
+    /// The failure for a store or lifecycle error.
+    init(_ error: any Error) {
+        let status = error is KeyLifecycleError ? ExitStatus.refused : ExitStatus.operational
+        self.init(message: "\(error)", status: status)
     }
 }
 

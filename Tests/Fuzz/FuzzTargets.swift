@@ -139,21 +139,43 @@ func fuzzForwarded(_ bytes: UnsafeBufferPointer<UInt8>) {
             "an untrusted peer is the client, whatever the headers say")
         let resolved = resolver.resolve(peer: peer, forwardedFor: values, forwarded: values)
         require(resolved == resolver.resolve(peer: peer, forwardedFor: values, forwarded: values), "deterministic")
-        guard let resolved else {
-            require(header == .forwarded, "only Forwarded's unknown hops give no address")
+        // The attack: whatever a client writes, a trusted proxy appends the real (untrusted) address
+        // it saw, and that address is the answer — never the proxy, never an entry the client wrote.
+        let appended = values + [header == .xForwardedFor ? "198.51.100.7" : "for=198.51.100.7"]
+        require(
+            resolver.resolve(peer: peer, forwardedFor: appended, forwarded: appended) == untrusted,
+            "no client-written entry changes the address a trusted proxy appended")
+        guard let resolved else { continue }
+        require(resolved.zone == nil && !resolved.isIPv4Mapped, "a resolved client is a plain address")
+        if trustedProxies.contains(resolved) {
+            // Only a chain walked to its end, every hop a trusted, well-formed address, answers a trusted
+            // address (its leftmost entry); a limit, a malformed hop or `unknown` gives nil instead.
+            let parse: (Substring) -> ClientAddressResolver.Hop =
+                header == .xForwardedFor
+                ? ClientAddressResolver.parseForwardedForEntry : ClientAddressResolver.parseForwardedElement
+            let hops = values.flatMap { $0.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) }
+            require(hops.count <= ClientAddressResolver.maximumHops, "a trusted answer walked at most the hop limit")
+            for hop in hops {
+                guard case .address(let address) = parse(Substring(text(hop))) else {
+                    require(false, "a trusted answer comes from a chain of well-formed hops only")
+                    return
+                }
+                require(trustedProxies.contains(address.unmapped), "a trusted answer comes from an all-trusted chain")
+            }
+            if let first = hops.first, case .address(let leftmost) = parse(Substring(text(first))) {
+                require(resolved == leftmost.unmapped, "an all-trusted chain resolves to its leftmost entry")
+            } else {
+                require(resolved == peer, "no header: the peer")
+            }
             continue
         }
-        require(resolved.zone == nil && !resolved.isIPv4Mapped, "a resolved client is a plain address")
         // Spoofing resistance: once an untrusted hop answered, entries a client writes to its left change nothing.
         let joined = values.joined(separator: ",")
-        let hops = joined.split(separator: ",", omittingEmptySubsequences: false).count
-        if resolved != peer, !trustedProxies.contains(resolved), joined.utf8.count < 8000, hops < 60 {
-            let spoof = header == .xForwardedFor ? "127.0.0.1, 10.9.9.9, " : "for=127.0.0.1, for=10.9.9.9, "
-            let spoofed = [spoof + joined]
-            require(
-                resolver.resolve(peer: peer, forwardedFor: spoofed, forwarded: spoofed) == resolved,
-                "client-written entries left of the client never change the answer")
-        }
+        let spoof = header == .xForwardedFor ? "127.0.0.1, 10.9.9.9, " : "for=127.0.0.1, for=10.9.9.9, "
+        let spoofed = [spoof + joined]
+        require(
+            resolver.resolve(peer: peer, forwardedFor: spoofed, forwarded: spoofed) == resolved,
+            "client-written entries left of the client never change the answer")
     }
 }
 

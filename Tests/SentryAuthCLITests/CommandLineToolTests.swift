@@ -68,7 +68,7 @@ struct CommandLineToolTests {
                 [
                     "keys", "create", "--store", "/tmp/x.json", "--merchant", "m", "--scopes", "sales:read",
                     "--expires", "tomorrow",
-                ], "--expires is an ISO 8601 time"
+                ], "--expires: the year needs 4 digits."
             ),
             (["keys", "revoke", "--store", "/tmp/x.json"], "error: expected a KEY-ID"),
             (["keys", "revoke", "not an id", "--store", "/tmp/x.json"], "is not a key identifier"),

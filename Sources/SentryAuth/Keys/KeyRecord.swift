@@ -24,8 +24,15 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     public let rateLimit: RateLimit
     /// When the key was created.
     public let createdAt: Date
-    /// When the key stops working, if ever. At `expiresAt` the key is already expired.
+    /// When the key expires, if ever, as set when it was created (or inherited by rolling). At
+    /// `expiresAt` the key is already expired. A rolled key may stop working earlier: see
+    /// ``graceEndsAt`` and ``stopsWorkingAt``.
     public internal(set) var expiresAt: Date?
+    /// When a rolled key's grace period ends, if the key was rolled: it stops working then. Never
+    /// after ``expiresAt``, and never copied to the successor.
+    public internal(set) var graceEndsAt: Date?
+    /// The key that replaced this one when it was rolled, if it was. A key is rolled at most once.
+    public internal(set) var successorID: APIKeyID?
     /// When the key was revoked, if it was.
     public internal(set) var revokedAt: Date?
     /// The key's display hint, such as `sntr_…3456`.
@@ -51,11 +58,13 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     ///   - displayHint: The display hint.
     ///   - digest: The key's SHA-256 digest.
     ///   - parentID: The key it was minted on behalf of, if any.
+    ///   - graceEndsAt: When a rolled key's grace period ends, if it was rolled.
+    ///   - successorID: The key that replaced it, if it was rolled.
     public init(
         id: APIKeyID, merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist = IPAllowlist(),
         rateLimit: RateLimit = .default, createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil,
         displayHint: String, digest: KeyDigest,
-        parentID: APIKeyID? = nil
+        parentID: APIKeyID? = nil, graceEndsAt: Date? = nil, successorID: APIKeyID? = nil
     ) {
         self.id = id
         self.merchantID = merchantID
@@ -69,6 +78,8 @@ public struct KeyRecord: Sendable, Hashable, Codable {
         self.displayHint = displayHint
         self.digest = digest
         self.parentID = parentID
+        self.graceEndsAt = graceEndsAt
+        self.successorID = successorID
     }
 
     /// Whether the key may be used from `address`: always when the allowlist is empty; otherwise only
@@ -82,14 +93,23 @@ public struct KeyRecord: Sendable, Hashable, Codable {
         return allowlist.contains(address)
     }
 
-    /// Whether the key works at `time`: not revoked and not expired.
+    /// Whether the key works at `time`: not revoked, not expired and, if it was rolled, inside its
+    /// grace period. The one place this rule is written; the gate and the manager ask it.
     ///
-    /// - Parameter time: The time to check.
+    /// - Parameter time: The time to check; evaluated only when the key has an expiry or grace deadline.
     /// - Returns: The key's status at that time.
-    public func status(at time: Date) -> KeyStatus {
+    public func status(at time: @autoclosure () -> Date) -> KeyStatus {
         if revokedAt != nil { return .revoked }
-        if let expiresAt, time >= expiresAt { return .expired }
+        if let stopsWorkingAt, time() >= stopsWorkingAt { return .expired }
         return .active
+    }
+
+    /// When the key stops working unless revoked first: the earlier of its expiry and, for a rolled
+    /// key, the end of its grace period; `nil` when neither is set.
+    public var stopsWorkingAt: Date? {
+        guard let graceEndsAt else { return expiresAt }
+        guard let expiresAt else { return graceEndsAt }
+        return min(expiresAt, graceEndsAt)
     }
 }
 

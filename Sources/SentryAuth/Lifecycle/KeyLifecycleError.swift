@@ -13,8 +13,10 @@ public enum KeyLifecycleError: Error, Sendable, Hashable, CustomStringConvertibl
     case invalidGracePeriod
     /// An expiry time is not after the creation time.
     case invalidExpiry
-    /// A name is empty or longer than 200 bytes.
+    /// A name is not 1 to 100 printable characters (see ``KeyManager/isValidName(_:)``).
     case invalidName
+    /// The key was already rolled; roll its successor instead. Carries the key and its successor.
+    case alreadyRolled(APIKeyID, successor: APIKeyID)
     /// The record kept changing under concurrent updates; try again.
     case conflict(APIKeyID)
 
@@ -27,7 +29,11 @@ public enum KeyLifecycleError: Error, Sendable, Hashable, CustomStringConvertibl
         case .scopeEscalation(let scopes): "Scopes can never be added to a key; refused: \(scopes)."
         case .invalidGracePeriod: "A grace period cannot be negative."
         case .invalidExpiry: "A key's expiry must be after its creation."
-        case .invalidName: "A key's name is 1 to 200 bytes."
+        case .invalidName:
+            "A key's name is 1 to 100 printable characters, with no control or formatting characters "
+                + "and no space at either end."
+        case .alreadyRolled(let id, let successor):
+            "Key \(id) was already rolled into \(successor); roll \(successor) instead."
         case .conflict(let id): "Key \(id) changed concurrently too many times; nothing was changed."
         }
     }

@@ -72,8 +72,10 @@ extension KeyStore {
         guard let record = try await record(forDigest: digest), record.digest == digest else {
             return .rejected(.unknown)
         }
-        if record.revokedAt != nil { return .rejected(.revoked) }
-        if let expiresAt = record.expiresAt, now() >= expiresAt { return .rejected(.expired) }
-        return .valid(record)
+        switch record.status(at: now()) {
+        case .active: return .valid(record)
+        case .revoked: return .rejected(.revoked)
+        case .expired: return .rejected(.expired)
+        }
     }
 }

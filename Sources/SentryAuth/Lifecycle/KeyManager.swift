@@ -11,8 +11,11 @@
 /// - Scopes are fixed at creation and only ever narrowed: no call adds a scope to an existing key,
 ///   and a key minted on behalf of another gets at most that key's scopes.
 /// - Revocation takes effect immediately and is final.
-/// - Rolling makes a new key with the same merchant, scopes and limit; the old key keeps working for a
-///   grace period (0 means it stops now), never past its own expiry.
+/// - Rolling makes a new key with the same merchant, scopes, allowlist, limit and expiry; the old key
+///   keeps working for a grace period (0 means it stops now), never past its own expiry. The new key
+///   never inherits the grace deadline. A key is rolled once: rolling it again is refused with
+///   ``KeyLifecycleError/alreadyRolled(_:successor:)``, which names the successor to roll instead.
+/// - Times are kept to the millisecond, the precision every store keeps.
 /// - A refused call changes nothing.
 ///
 /// ```swift
@@ -48,7 +51,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ///
     /// - Parameters:
     ///   - merchantID: The merchant the key belongs to.
-    ///   - name: A human-readable name, 1 to 200 bytes.
+    ///   - name: A human-readable name: 1 to 100 printable characters (see ``isValidName(_:)``).
     ///   - scopes: What the key may do; fixed for the key's life.
     ///   - allowlist: The networks the key may be used from; empty (the default) means any address.
     ///   - rateLimit: The key's rate limit; 60 per minute by default.
@@ -61,17 +64,18 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ) async throws -> CreatedKey {
         try await insertNewKey(
             merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
-            expiresAt: expiresAt, parentID: nil, createdAt: clock.now())
+            expiresAt: expiresAt, parentID: nil, createdAt: now())
     }
 
     /// Creates a key on behalf of an existing, active key, with at most that key's scopes.
     ///
     /// The new key belongs to the parent's merchant, keeps the parent's allowlist, has the parent's
-    /// rate limit unless told otherwise, and never outlives the parent's expiry.
+    /// rate limit unless told otherwise, and never outlives the parent (its expiry, or the end of its
+    /// grace period if it was rolled).
     ///
     /// - Parameters:
     ///   - parentID: The key on whose behalf the new one is made.
-    ///   - name: A human-readable name, 1 to 200 bytes.
+    ///   - name: A human-readable name: 1 to 100 printable characters (see ``isValidName(_:)``).
     ///   - scopes: The new key's scopes; a subset of the parent's.
     ///   - rateLimit: The new key's rate limit; the parent's by default.
     ///   - expiresAt: When the new key stops working; capped at the parent's expiry.
@@ -82,13 +86,13 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         onBehalfOf parentID: APIKeyID, name: String, scopes: ScopeSet, rateLimit: RateLimit? = nil,
         expiresAt: Date? = nil
     ) async throws -> CreatedKey {
-        let now = clock.now()
+        let now = now()
         let parent = try await activeRecord(parentID, at: now)
         let extra = scopes.subtracting(parent.scopes)
         guard extra.isEmpty, scopes.isSubset(of: parent.scopes) else { throw KeyLifecycleError.scopeEscalation(extra) }
         return try await insertNewKey(
             merchantID: parent.merchantID, name: name, scopes: scopes, allowlist: parent.allowlist,
-            rateLimit: rateLimit ?? parent.rateLimit, expiresAt: Self.earlier(expiresAt, parent.expiresAt),
+            rateLimit: rateLimit ?? parent.rateLimit, expiresAt: Self.earlier(expiresAt, parent.stopsWorkingAt),
             parentID: parent.id, createdAt: now)
     }
 
@@ -125,36 +129,61 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         }
     }
 
-    /// Replaces a key with a new one that has the same merchant, name, scopes, allowlist and rate limit.
+    /// Replaces a key with a new one that has the same merchant, name, scopes, allowlist, rate limit
+    /// and expiry.
     ///
-    /// The old key keeps working for `grace` and then expires; with a grace of zero it stops now.
-    /// It never works past its own expiry. The new key keeps the old key's expiry time.
+    /// The old key keeps working for `grace` and then stops; with a grace of zero it stops now. It
+    /// never works past its own expiry. The new key keeps the old key's expiry (as set at creation),
+    /// never the grace deadline. A key is rolled once: to replace the new key, roll the new key.
     ///
     /// - Parameters:
     ///   - id: The key to roll.
     ///   - grace: How long the old key keeps working; not negative.
-    /// - Returns: The new key, to show once, and its record.
-    /// - Throws: ``KeyLifecycleError`` when the key is missing, revoked or expired, or `grace` is negative.
-    public func roll(_ id: APIKeyID, grace: Duration = .zero) async throws -> CreatedKey {
+    /// - Returns: The new key, to show once, its record, and the old key's record as rolled.
+    /// - Throws: ``KeyLifecycleError/alreadyRolled(_:successor:)`` naming the successor;
+    ///   ``KeyLifecycleError`` when the key is missing, revoked or expired, or `grace` is negative.
+    ///   A refused roll changes nothing.
+    public func roll(_ id: APIKeyID, grace: Duration = .zero) async throws -> RolledKey {
         guard grace >= .zero else { throw KeyLifecycleError.invalidGracePeriod }
-        let now = clock.now()
+        let now = now()
         let old = try await activeRecord(id, at: now)
+        try Self.requireNotRolled(old)
         let created = try await insertNewKey(
             merchantID: old.merchantID, name: old.name, scopes: old.scopes, allowlist: old.allowlist,
-            rateLimit: old.rateLimit,
-            expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now)
-        let graceEnd = now.addingTimeInterval(Self.seconds(grace))
+            rateLimit: old.rateLimit, expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now)
+        let graceEnd = RFC3339Time.millisecondPrecision(now.addingTimeInterval(Self.seconds(grace)))
         do {
-            _ = try await update(id, at: now) { record, now in
+            let previous = try await update(id, at: now) { record, now in
                 try Self.requireActive(record, at: now)
-                record.expiresAt = Self.earlier(record.expiresAt, graceEnd)
+                try Self.requireNotRolled(record)
+                record.successorID = created.record.id
+                record.graceEndsAt = Self.earlier(record.expiresAt, graceEnd)
             }
+            return RolledKey(key: created.key, record: created.record, previous: previous)
         } catch {
-            // The old key changed under us (revoked, expired): take the new key back.
+            // The old key changed under us (revoked, expired, rolled by someone else): take the new key back.
             _ = try? await store.remove(created.record)
             throw error
         }
-        return created
+    }
+
+    /// Whether `name` can name a key: 1 to 100 Unicode scalars, none of them a control character
+    /// (C0, DEL, C1), a formatting character (bidirectional overrides, zero-width characters), or a
+    /// line or paragraph separator, and no space at either end.
+    ///
+    /// - Parameter name: The proposed name.
+    /// - Returns: `true` when the name is accepted.
+    public static func isValidName(_ name: String) -> Bool {
+        let scalars = name.unicodeScalars
+        guard (1...100).contains(scalars.count), scalars.first?.properties.isWhitespace == false,
+            scalars.last?.properties.isWhitespace == false
+        else { return false }
+        return scalars.allSatisfy { scalar in
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate: false
+            default: true
+            }
+        }
     }
 
     // MARK: - Helpers
@@ -163,7 +192,8 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist, rateLimit: RateLimit,
         expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
     ) async throws -> CreatedKey {
-        guard (1...200).contains(name.utf8.count) else { throw KeyLifecycleError.invalidName }
+        guard Self.isValidName(name) else { throw KeyLifecycleError.invalidName }
+        let expiresAt = expiresAt.map(RFC3339Time.millisecondPrecision)
         if let expiresAt, expiresAt <= createdAt { throw KeyLifecycleError.invalidExpiry }
         let key = APIKey.generate(format: format)
         let record = KeyRecord(
@@ -188,7 +218,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         for _ in 0..<Self.maximumAttempts {
             guard let current = try await store.record(withID: id) else { throw KeyLifecycleError.keyNotFound(id) }
             var updated = current
-            try change(&updated, time ?? clock.now())
+            try change(&updated, time ?? now())
             if updated == current { return current }
             if try await store.replace(current, with: updated) { return updated }
         }
@@ -203,6 +233,14 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         }
     }
 
+    private static func requireNotRolled(_ record: KeyRecord) throws(KeyLifecycleError) {
+        if let successor = record.successorID { throw .alreadyRolled(record.id, successor: successor) }
+    }
+
+    /// The wall clock's reading to the millisecond: what every store keeps, so a record reads back
+    /// equal to what was written.
+    private func now() -> Date { RFC3339Time.millisecondPrecision(clock.now()) }
+
     private static func earlier(_ lhs: Date?, _ rhs: Date?) -> Date? {
         guard let lhs else { return rhs }
         guard let rhs else { return lhs }
@@ -212,6 +250,17 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
+}
+
+/// A key made by rolling another, its record, and the rolled key's record. The only time the new
+/// plaintext key exists outside the caller.
+public struct RolledKey: Sendable {
+    /// The new key: show it to its owner once, then drop it.
+    public let key: APIKey
+    /// The new key's record.
+    public let record: KeyRecord
+    /// The old key's record after the roll: ``KeyRecord/stopsWorkingAt`` says when it stops working.
+    public let previous: KeyRecord
 }
 
 /// A newly created key and its record. The only time the plaintext key exists outside the caller.

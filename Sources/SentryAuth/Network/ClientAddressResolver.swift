@@ -3,15 +3,21 @@
 ///
 /// The rule is the one that cannot be spoofed: start from the peer (the socket's remote address)
 /// and, while the current hop is a trusted proxy, step one entry to the left in the forwarding
-/// chain. The first untrusted hop is the client. Entries left of it were written by the client
-/// and are never believed, so `X-Forwarded-For: 127.0.0.1` sent by an attacker changes nothing.
+/// chain. Entries left of the first untrusted hop were written by the client and are never read,
+/// so `X-Forwarded-For: 127.0.0.1` sent by an attacker changes nothing.
 ///
 /// - A peer that is not a trusted proxy is the client; its headers are ignored.
-/// - A malformed chain (an entry that is not an address, more than 64 hops, a header over 8 KiB)
-///   falls back to the peer address.
-/// - A hop written as `unknown` or an obfuscated identifier (RFC 7239 §6) has no address: the
-///   result is `nil`, so keys with an allowlist are refused (fail closed).
-/// - If every hop is trusted, the leftmost is the client.
+/// - The walk ends at the first untrusted address: that is the client.
+/// - A chain made only of trusted, well-formed addresses resolves to its leftmost entry (or to the
+///   peer when there is no header).
+/// - When the walk stops before either — more than ``maximumHops`` hops walked, more than
+///   ``maximumHeaderBytes`` bytes walked, a malformed hop, a hop written as `unknown` or an
+///   obfuscated identifier (RFC 7239 §6) — the client is unknown and the result is `nil`, so a key
+///   with an allowlist is refused (fail closed). The answer is never a trusted proxy's own address
+///   because of a limit: padding the header with junk cannot turn the client into the proxy.
+///
+/// The limits count only what the walk reads, right to left: a client that sends 1,000 entries to a
+/// proxy that appends the real address is resolved at the first step, to that real address.
 ///
 /// ```swift
 /// let resolver = ClientAddressResolver(trustedProxies: try IPAllowlist(parsing: ["10.0.0.0/8"]))
@@ -33,9 +39,9 @@ public struct ClientAddressResolver: Sendable, Hashable {
     /// The header those proxies write.
     public let header: Header
 
-    /// The most hops a chain may have.
+    /// The most forwarding entries the walk reads before giving up (the client is then unknown).
     public static let maximumHops = 64
-    /// The most bytes the header values may have together.
+    /// The most bytes of forwarding entries the walk reads before giving up (the client is then unknown).
     public static let maximumHeaderBytes = 8192
 
     /// Creates a resolver.
@@ -62,22 +68,25 @@ public struct ClientAddressResolver: Sendable, Hashable {
         guard let peer else { return nil }
         var current = peer.unmapped
         guard trustedProxies.contains(current) else { return current }
-        let values = header == .xForwardedFor ? forwardedFor : forwarded
-        guard values.reduce(0, { $0 + $1.utf8.count }) <= Self.maximumHeaderBytes else { return current }
-        let hops = values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        guard hops.count <= Self.maximumHops else { return current }
-        for hop in hops.reversed() {
-            let parsed: Hop
-            switch header {
-            case .xForwardedFor: parsed = Self.parseForwardedForEntry(hop)
-            case .forwarded: parsed = Self.parseForwardedElement(hop)
-            }
-            switch parsed {
-            case .malformed: return peer.unmapped
-            case .unknown: return nil
-            case .address(let address):
-                current = address.unmapped
-                if !trustedProxies.contains(current) { return current }
+        var hopsWalked = 0
+        var bytesWalked = 0
+        for value in (header == .xForwardedFor ? forwardedFor : forwarded).reversed() {
+            var rest = value[...]
+            while true {
+                // The rightmost entry of what is left of this header line.
+                let comma = rest.utf8.lastIndex(of: UInt8(ascii: ","))
+                let hop = comma.map { rest[rest.index(after: $0)...] } ?? rest
+                hopsWalked += 1
+                bytesWalked += hop.utf8.count + (comma == nil ? 0 : 1)
+                guard hopsWalked <= Self.maximumHops, bytesWalked <= Self.maximumHeaderBytes else { return nil }
+                switch header == .xForwardedFor ? Self.parseForwardedForEntry(hop) : Self.parseForwardedElement(hop) {
+                case .malformed, .unknown: return nil
+                case .address(let address):
+                    current = address.unmapped
+                    if !trustedProxies.contains(current) { return current }
+                }
+                guard let comma else { break }
+                rest = rest[..<comma]
             }
         }
         return current

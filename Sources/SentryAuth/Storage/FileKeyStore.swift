@@ -19,6 +19,11 @@
 /// - **Many processes.** Every change takes an exclusive `flock` on `FILE.lock` for its whole
 ///   read-change-write, so two processes writing at once are serialized and neither loses the
 ///   other's change.
+/// - **Links and permissions.** A path that is a symbolic link is resolved (to its final target, in
+///   its real directory) before every change, and the target is locked and written: every name for
+///   one file shares one lock and one content, and the link stays a link. A write keeps the
+///   existing file's mode, and its owner and group where the writer is permitted to; a new file is
+///   created with mode 0600.
 /// - **Never silently replaced.** A file that does not parse, or cannot be read, is an error
 ///   (``FileKeyStoreError``), never treated as empty. A missing file is an empty store; the first
 ///   change creates it.
@@ -165,25 +170,66 @@ public final class FileKeyStore: KeyStore {
 
     /// Runs a read-change-write under the exclusive lock; writes only when `body` returns `true`.
     private func change(_ body: (inout [KeyRecord]) throws -> Bool) throws -> Bool {
-        let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lock >= 0 else { throw FileKeyStoreError.unwritable(path: path + ".lock", reason: Self.errnoText()) }
+        let target = try targetPath()
+        let lockPath = target + ".lock"
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else { throw FileKeyStoreError.unwritable(path: lockPath, reason: Self.errnoText()) }
         defer { close(lock) }
         while flock(lock, LOCK_EX) != 0 {
             guard errno == EINTR else {
-                throw FileKeyStoreError.unwritable(path: path + ".lock", reason: Self.errnoText())
+                throw FileKeyStoreError.unwritable(path: lockPath, reason: Self.errnoText())
             }
         }
         defer { flock(lock, LOCK_UN) }
-        var (records, _) = try loadRecords()
+        var (records, _) = try loadRecords(from: target)
         guard try body(&records) else { return false }
-        try persist(records)
+        try persist(records, to: target)
         cache.withLock { $0 = Snapshot() }
         return true
     }
 
     // MARK: File access
 
-    private func loadRecords() throws -> ([KeyRecord], FileSignature?) {
+    /// The file the store's path names: symbolic links followed to their final target (which may not
+    /// exist yet), in its directory's canonical path, so that every name for one file gives one string.
+    private func targetPath() throws -> String {
+        var current = path
+        for _ in 0..<40 {
+            var info = stat()
+            if lstat(current, &info) != 0 {
+                guard errno == ENOENT else {
+                    throw FileKeyStoreError.unreadable(path: current, reason: Self.errnoText())
+                }
+                return try Self.canonicalDirectory(of: current)
+            }
+            guard info.st_mode & S_IFMT == S_IFLNK else { return try Self.canonicalDirectory(of: current) }
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let length = readlink(current, &buffer, buffer.count - 1)
+            guard length > 0 else { throw FileKeyStoreError.unreadable(path: current, reason: Self.errnoText()) }
+            let link = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            current = link.hasPrefix("/") ? link : Self.directory(of: current) + "/" + link
+        }
+        throw FileKeyStoreError.unreadable(path: path, reason: "too many levels of symbolic links")
+    }
+
+    /// `path` with its directory part made canonical by `realpath` (the last component kept as is).
+    private static func canonicalDirectory(of path: String) throws -> String {
+        let directory = directory(of: path)
+        guard let resolved = realpath(directory, nil) else {
+            throw FileKeyStoreError.unreadable(path: directory, reason: errnoText())
+        }
+        defer { free(resolved) }
+        let name = path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+        let base = String(cString: resolved)
+        return (base == "/" ? "" : base) + "/" + name
+    }
+
+    private static func directory(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+    }
+
+    private func loadRecords(from file: String? = nil) throws -> ([KeyRecord], FileSignature?) {
+        let path = file ?? self.path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
             if errno == ENOENT { return ([], nil) }
@@ -206,7 +252,7 @@ public final class FileKeyStore: KeyStore {
             bytes += chunk[..<count]
         }
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom(Self.decodeDate)
         decoder.userInfo[.scopeCatalog] = catalog
         let document: Document
         do {
@@ -220,15 +266,30 @@ public final class FileKeyStore: KeyStore {
         return (document.records, Self.signature(info))
     }
 
-    private func persist(_ records: [KeyRecord]) throws {
+    private func persist(_ records: [KeyRecord], to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = .custom(Self.encodeDate)
         let data = try encoder.encode(Document(version: 1, records: records)) + Data("\n".utf8)
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+        let directory = Self.directory(of: path)
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: .min ... .max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw FileKeyStoreError.unwritable(path: temporary, reason: Self.errnoText()) }
+        // Keep the existing file's mode, and its owner and group where permitted (a server running as
+        // another user must still be able to read it). An owner we may not set is left as ours.
+        var existing = stat()
+        if stat(path, &existing) == 0 {
+            if fchown(descriptor, existing.st_uid, existing.st_gid) != 0 {
+                _ = fchown(descriptor, uid_t.max, existing.st_gid)
+            }
+            // After the owner: changing the owner clears set-user-ID bits.
+            if fchmod(descriptor, existing.st_mode & 0o7777) != 0 {
+                let reason = Self.errnoText()
+                close(descriptor)
+                unlink(temporary)
+                throw FileKeyStoreError.unwritable(path: temporary, reason: reason)
+            }
+        }
         var written = 0
         let failure: String? = data.withUnsafeBytes { buffer in
             while written < buffer.count {
@@ -278,6 +339,21 @@ public final class FileKeyStore: KeyStore {
         return FileSignature(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
             modified: Int64(modified.tv_sec), modifiedNanoseconds: Int64(modified.tv_nsec))
+    }
+
+    /// Times are written in RFC 3339 to the millisecond (`2027-01-31T09:30:00.250Z`), see ``RFC3339Time``.
+    private static func encodeDate(_ date: Date, to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(RFC3339Time.string(from: date))
+    }
+
+    private static func decodeDate(from decoder: any Decoder) throws -> Date {
+        let container = try decoder.singleValueContainer()
+        do {
+            return try RFC3339Time.date(from: try container.decode(String.self))
+        } catch let error as RFC3339Time.ParseError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }

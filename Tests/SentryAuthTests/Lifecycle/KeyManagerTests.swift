@@ -6,7 +6,7 @@ import Testing
 /// A manager over a fresh in-memory store, with a manual clock at `testEpoch`.
 struct LifecycleFixture {
     let store = InMemoryKeyStore()
-    let clock = ManualWallClock(testEpoch)
+    var clock = ManualWallClock(testEpoch)
     var manager: KeyManager<InMemoryKeyStore> { KeyManager(store: store, clock: clock) }
 
     /// The stored record's exact JSON bytes, to prove a refused call changed nothing.
@@ -147,7 +147,10 @@ struct KeyManagerTests {
         #expect(new.record.rateLimit == limit)
         #expect(new.record.name == "web")
         #expect(new.key != old.key)
-        #expect(await fixture.store.record(withID: old.record.id)?.expiresAt == testEpoch.addingTimeInterval(300))
+        let rolledOld = try #require(await fixture.store.record(withID: old.record.id))
+        #expect(rolledOld.graceEndsAt == testEpoch.addingTimeInterval(300) && rolledOld.expiresAt == nil)
+        #expect(rolledOld.successorID == new.record.id && new.previous == rolledOld)
+        #expect(new.record.expiresAt == nil && new.record.graceEndsAt == nil)
         fixture.clock.advance(by: .seconds(299))
         #expect(
             try await manager.verify(old.key) == .valid(try #require(await fixture.store.record(withID: old.record.id)))
@@ -173,7 +176,87 @@ struct KeyManagerTests {
         let old = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead], expiresAt: expiry)
         let new = try await fixture.manager.roll(old.record.id, grace: .seconds(3600))
         #expect(await fixture.store.record(withID: old.record.id)?.expiresAt == expiry)
+        #expect(await fixture.store.record(withID: old.record.id)?.stopsWorkingAt == expiry)
         #expect(new.record.expiresAt == expiry)
+    }
+
+    @Test("Rolling twice in a grace period: the new key never inherits the grace deadline; a second roll is refused")
+    func rollTwice() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let expiry = testEpoch.addingTimeInterval(86_400)
+        let original = try await manager.create(for: .acme, name: "k", scopes: [.salesRead], expiresAt: expiry)
+        let first = try await manager.roll(original.record.id, grace: .seconds(5))
+        #expect(first.record.expiresAt == expiry && first.record.graceEndsAt == nil)
+        #expect(first.previous.stopsWorkingAt == testEpoch.addingTimeInterval(5))
+        // The defect: rolling the old key again gave the new key the 5 s deadline as its expiry.
+        let stored = try await fixture.storedBytes(original.record.id)
+        let count = fixture.store.allRecords.count
+        await #expect(throws: KeyLifecycleError.alreadyRolled(original.record.id, successor: first.record.id)) {
+            try await manager.roll(original.record.id, grace: .seconds(3600))
+        }
+        #expect(try await fixture.storedBytes(original.record.id) == stored)
+        #expect(fixture.store.allRecords.count == count)
+        // Rolling the successor works, and its successor keeps the original expiry too.
+        fixture.clock.advance(by: .seconds(2))
+        let second = try await manager.roll(first.record.id, grace: .seconds(3600))
+        #expect(second.record.expiresAt == expiry && second.record.graceEndsAt == nil)
+        #expect(second.previous.stopsWorkingAt == testEpoch.addingTimeInterval(3602))
+        fixture.clock.advance(by: .seconds(10))
+        #expect(try await manager.verify(original.key) == .rejected(.expired))
+        #expect(try await manager.verify(first.key) == .valid(second.previous))
+        #expect(try await manager.verify(second.key) == .valid(second.record))
+        let message = KeyLifecycleError.alreadyRolled(original.record.id, successor: first.record.id).description
+        #expect(
+            message
+                == "Key \(original.record.id) was already rolled into \(first.record.id); roll \(first.record.id) instead."
+        )
+    }
+
+    @Test("A rolled key's grace ends at its own expiry; minting from it never outlives it")
+    func rollThenMint() async throws {
+        let fixture = LifecycleFixture()
+        let parent = try await fixture.manager.create(for: .acme, name: "p", scopes: [.salesRead, .customerRead])
+        let rolled = try await fixture.manager.roll(parent.record.id, grace: .seconds(30))
+        let child = try await fixture.manager.mint(onBehalfOf: parent.record.id, name: "c", scopes: [.salesRead])
+        #expect(child.record.expiresAt == rolled.previous.stopsWorkingAt)
+        #expect(child.record.expiresAt == testEpoch.addingTimeInterval(30))
+    }
+
+    @Test(
+        "Names: 1 to 100 printable characters; control, formatting and separator characters are refused",
+        arguments: [
+            ("Invoice reminders", true), (String(repeating: "é", count: 100), true), ("Zahlungen — Büro 2", true),
+            ("", false), (" leading", false), ("trailing ", false), (String(repeating: "a", count: 101), false),
+            ("two\nlines", false), ("tab\there", false), ("bell\u{07}", false), ("ansi \u{1B}[31mred", false),
+            ("del\u{7F}", false), ("c1\u{85}", false), ("rtl \u{202E}gnp.exe", false), ("zero\u{200B}width", false),
+            ("line\u{2028}sep", false),
+        ])
+    func names(name: String, valid: Bool) async throws {
+        #expect(KeyManager<InMemoryKeyStore>.isValidName(name) == valid)
+        let fixture = LifecycleFixture()
+        if valid {
+            #expect(try await fixture.manager.create(for: .acme, name: name, scopes: [.salesRead]).record.name == name)
+        } else {
+            await #expect(throws: KeyLifecycleError.invalidName) {
+                try await fixture.manager.create(for: .acme, name: name, scopes: [.salesRead])
+            }
+            #expect(fixture.store.allRecords.isEmpty)
+        }
+    }
+
+    @Test("Times are kept to the millisecond: a half-second grace ends half a second later")
+    func milliseconds() async throws {
+        let start = Date(timeIntervalSince1970: 1_767_225_600.123_456)
+        let fixture = LifecycleFixture(clock: ManualWallClock(start))
+        let created = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead])
+        #expect(created.record.createdAt == Date(timeIntervalSince1970: 1_767_225_600.123))
+        let rolled = try await fixture.manager.roll(created.record.id, grace: .milliseconds(500))
+        #expect(rolled.previous.graceEndsAt == Date(timeIntervalSince1970: 1_767_225_600.623))
+        fixture.clock.advance(by: .milliseconds(400))
+        #expect(try await fixture.manager.verify(created.key) == .valid(rolled.previous))
+        fixture.clock.advance(by: .milliseconds(100))
+        #expect(try await fixture.manager.verify(created.key) == .rejected(.expired))
     }
 
     @Test("revoked, expired and missing keys cannot be rolled, and nothing is created")

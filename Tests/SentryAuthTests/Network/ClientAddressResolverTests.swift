@@ -53,14 +53,63 @@ struct ClientAddressResolverTests {
     }
 
     @Test(
-        "Malformed chains fall back to the peer",
+        "A walk that stops before the client (malformed hop, too many hops or bytes) gives no address",
         arguments: [
             ["not-an-ip"], ["198.51.100.7, "], ["198.51.100.7,,10.0.0.1"], ["127.1"], ["198.51.100.7:99999"],
             ["[2001:db8::1"], ["fe80::1%eth0"], [String(repeating: "10.0.0.1,", count: 64) + "10.0.0.1"],
-            [String(repeating: " ", count: 8193)],
+            [String(repeating: " ", count: 8193)], ["10.0.0.7, 10.0.0.1\u{0600}"],
         ])
-    func malformedXFF(values: [String]) {
-        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: values) == address("10.0.0.2"))
+    func walkStopsEarly(values: [String]) {
+        // Never the trusted peer's own address: that would let a client turn itself into the proxy.
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: values) == nil)
+    }
+
+    @Test("Padding the header cannot make the resolver answer with the proxy (the spoofing defect)")
+    func paddingAttack() {
+        // A client sends 64 junk entries (or 9 KiB of them); the trusted proxy appends the real address.
+        let real = address("198.51.100.7")
+        for junk in [
+            Array(repeating: "1.1.1.1", count: 64).joined(separator: ", "),
+            Array(repeating: "x", count: 200).joined(separator: ","),
+            String(repeating: "9", count: 9000),
+        ] {
+            #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: [junk + ", 198.51.100.7"]) == real)
+            #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: [junk, "198.51.100.7"]) == real)
+            #expect(
+                forwarded.resolve(peer: address("10.0.0.2"), forwarded: [junk, "for=198.51.100.7"]) == real)
+        }
+        // Limits count the hops walked: 64 trusted hops are walked, the 65th is one too many.
+        let trusted64 = Array(repeating: "10.0.0.1", count: 63).joined(separator: ",")
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["198.51.100.7," + trusted64]) == real)
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["198.51.100.7,10.0.0.1," + trusted64]) == nil)
+        // Junk right of the client (written by no trusted proxy) stops the walk: unknown, not the proxy.
+        #expect(xff.resolve(peer: address("10.0.0.2"), forwardedFor: ["198.51.100.7, junk"]) == nil)
+    }
+
+    @Test("Through the gate: a padded header no longer lets a stolen key pass an allowlist of the proxy network")
+    func paddingAttackThroughTheGate() async throws {
+        let fixture = GateFixture()
+        let created = try await fixture.manager.create(
+            for: MerchantID("merchant_1")!, name: "Proxy network only", scopes: [.customerRead],
+            allowlist: try IPAllowlist(parsing: ["10.0.0.0/8"]))
+        let junk = Array(repeating: "1.1.1.1", count: 70).joined(separator: ",")
+        for values in [[junk + ", 198.51.100.7"], [junk + ", junk"], ["unknown"]] {
+            let decision = try await fixture.gate.evaluate(
+                GateRequest(
+                    method: "GET", target: "/public/api/v1/customers",
+                    authorization: ["Bearer \(created.key.revealSecret())"], peer: "10.0.0.2", forwardedFor: values,
+                    resolver: xff))
+            #expect(decision.code == "FORBIDDEN", "\(values.map { $0.suffix(20) })")
+        }
+        // A key without an allowlist is unaffected by an unknown client address.
+        let open = try await fixture.manager.create(
+            for: MerchantID("merchant_1")!, name: "Any address", scopes: [.customerRead])
+        let decision = try await fixture.gate.evaluate(
+            GateRequest(
+                method: "GET", target: "/public/api/v1/customers",
+                authorization: ["Bearer \(open.key.revealSecret())"], peer: "10.0.0.2", forwardedFor: [junk + ", junk"],
+                resolver: xff))
+        #expect(decision.status == 200)
     }
 
     @Test("X-Forwarded-For with ports, IPv6 and IPv4-mapped entries")
@@ -89,7 +138,7 @@ struct ClientAddressResolverTests {
         #expect(forwarded.resolve(peer: peer, forwarded: ["proto=https;for=192.0.2.60"]) == address("192.0.2.60"))
     }
 
-    @Test("Forwarded: unknown and obfuscated hops give no address; malformed elements give the peer")
+    @Test("Forwarded: unknown, obfuscated and malformed hops give no address")
     func forwardedEdges() {
         let peer = address("10.0.0.2")
         #expect(forwarded.resolve(peer: peer, forwarded: ["for=unknown"]) == nil)
@@ -99,7 +148,7 @@ struct ClientAddressResolverTests {
             "for=1.2.3.4;for=5.6.7.8",
             #"for="1.2.3.4\""#, "for 1.2.3.4", "for=1.2.3.4:65536",
         ] {
-            #expect(forwarded.resolve(peer: peer, forwarded: [malformed]) == peer, "\(malformed)")
+            #expect(forwarded.resolve(peer: peer, forwarded: [malformed]) == nil, "\(malformed)")
         }
         // Entries left of the client are never parsed into the answer.
         #expect(forwarded.resolve(peer: peer, forwarded: ["for=garbage, for=192.0.2.60"]) == address("192.0.2.60"))
