@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import SentryAuth
 import Synchronization
 
 /// Where ``blackHole(_:)`` folds its values.
@@ -24,6 +25,9 @@ func opaque(_ value: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer { value }
 
 @inline(never) @_optimize(none)
 func opaque(_ value: String) -> String { value }
+
+@inline(never) @_optimize(none)
+func opaque(_ value: KeyDigest) -> KeyDigest { value }
 
 /// A monotonic reading in nanoseconds, for timing samples (not for the code under test).
 @inline(__always)

@@ -3,9 +3,10 @@ import SentryAuth
 
 /// Constant-time evidence that does not depend on noisy timing.
 enum Probes {
-    /// Runs the 32-byte compare `iterations` times on one input class, for callgrind: the
-    /// instruction count of `ConstantTime.isEqual` must be the same for every class.
-    static func constantTime(_ kind: String, iterations: Int) {
+    /// Runs a 32-byte compare `iterations` times on one input class, for callgrind: the instruction
+    /// count of the compare must be the same for every class. `target` is `bytes`
+    /// (`ConstantTime.isEqual` over raw buffers) or `digest` (`KeyDigest.==`, the gate's compare).
+    static func constantTime(_ kind: String, target: String, iterations: Int) {
         let a = UnsafeRawBufferPointer(Scenarios.bytesA)
         let b: UnsafeRawBufferPointer
         switch kind {
@@ -17,8 +18,18 @@ enum Probes {
             exit(2)
         }
         var equal = 0
-        for _ in 0..<iterations where ConstantTime.isEqual(opaque(a), opaque(b)) { equal += 1 }
-        print("ct-probe \(kind): \(equal) of \(iterations) equal")
+        switch target {
+        case "bytes":
+            for _ in 0..<iterations where ConstantTime.isEqual(opaque(a), opaque(b)) { equal += 1 }
+        case "digest":
+            let left = KeyDigest(bytes: Array(a))!
+            let right = KeyDigest(bytes: Array(b))!
+            for _ in 0..<iterations where opaque(left) == opaque(right) { equal += 1 }
+        default:
+            FileHandle.standardError.write(Data("error: --ct-target is bytes or digest\n".utf8))
+            exit(2)
+        }
+        print("ct-probe \(target) \(kind): \(equal) of \(iterations) equal")
     }
 
     /// dudect-style leakage test (Reparaz, Balasch, Verbauwhede 2017): two input classes — equal

@@ -5,7 +5,7 @@ import SentryAuth
 let usage = """
     Usage: swift run -c release sentry-auth-bench [--filter SUBSTRING] [--quick] [--json]
            sentry-auth-bench --run NAME --iterations N      (one scenario, untimed: for valgrind)
-           sentry-auth-bench --ct-probe same|first|last --iterations N
+           sentry-auth-bench --ct-probe same|first|last [--ct-target bytes|digest] --iterations N
            sentry-auth-bench --dudect [--measurements N]
 
     Options:
@@ -27,18 +27,19 @@ if arguments.contains("--help") || arguments.contains("-h") {
     exit(0)
 }
 let known: Set<String> = [
-    "--filter", "--quick", "--json", "--run", "--iterations", "--ct-probe", "--dudect", "--measurements",
+    "--filter", "--quick", "--json", "--run", "--iterations", "--ct-probe", "--ct-target", "--dudect", "--measurements",
 ]
 for (index, argument) in arguments.enumerated() where argument.hasPrefix("-") && !known.contains(argument) {
     let previous = index > 0 ? arguments[index - 1] : ""
-    if !["--filter", "--run", "--iterations", "--ct-probe", "--measurements"].contains(previous) {
+    if !["--filter", "--run", "--iterations", "--ct-probe", "--ct-target", "--measurements"].contains(previous) {
         FileHandle.standardError.write(Data("error: unknown option \(argument)\n\(usage)\n".utf8))
         exit(2)
     }
 }
 
 if let probe = option("--ct-probe") {
-    Probes.constantTime(probe, iterations: Int(option("--iterations") ?? "") ?? 100_000)
+    Probes.constantTime(
+        probe, target: option("--ct-target") ?? "bytes", iterations: Int(option("--iterations") ?? "") ?? 100_000)
     exit(0)
 }
 if arguments.contains("--dudect") {

@@ -150,9 +150,11 @@ func fuzzForwarded(_ bytes: UnsafeBufferPointer<UInt8>) {
         if trustedProxies.contains(resolved) {
             // Only a chain walked to its end, every hop a trusted, well-formed address, answers a trusted
             // address (its leftmost entry); a limit, a malformed hop or `unknown` gives nil instead.
-            let parse: (Substring) -> ClientAddressResolver.Hop =
+            func parse(_ hop: Substring) -> ClientAddressResolver.Hop {
                 header == .xForwardedFor
-                ? ClientAddressResolver.parseForwardedForEntry : ClientAddressResolver.parseForwardedElement
+                    ? ClientAddressResolver.parseForwardedForEntry(hop)
+                    : ClientAddressResolver.parseForwardedElement(hop)
+            }
             let hops = values.flatMap { $0.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) }
             require(hops.count <= ClientAddressResolver.maximumHops, "a trusted answer walked at most the hop limit")
             for hop in hops {
@@ -195,6 +197,10 @@ func fuzzPath(_ bytes: UnsafeBufferPointer<UInt8>) {
         require(!holds(path, forbidden) && !path.hasSuffix("/.") && !path.hasSuffix("/.."), "\(target) is canonical")
     }
     require(match.route.methods.contains { $0.rawValue == method }, "the method is listed")
+    // A matched target has no fragment and no byte that cannot appear in a request-target, query included.
+    require(
+        !target.utf8.contains { $0 <= 0x20 || $0 >= 0x7f || $0 == UInt8(ascii: "#") },
+        "\(target.debugDescription) is a valid request-target")
 }
 
 func fuzzPolicyJSON(_ bytes: UnsafeBufferPointer<UInt8>) {

@@ -103,15 +103,18 @@ struct CommandLineToolTests {
             input: [
                 "sntr_abcdefghijklmnopqrstuvwxyz123456", "sntr_SECRETSECRETSECRETSECRET", "",
                 "sntr_abcdefghijklmnopqrstuvwxyz12345!",
-                "sntr_abcdefghijklmnopqrstuvwxyz123456",
+                "sntr_abcdefghijklmnopqrstuvwxyz123456", "sntr_abcdefghijklmnopqrstuvwxyz1234é",
             ])
         let expected = SHA256.hash(Array("sntr_abcdefghijklmnopqrstuvwxyz123456".utf8)).hex
         #expect(run.status == 0)
         #expect(
             run.lines.dropLast() == [
-                expected, "error: The API key has 29 characters; expected 37.", "error: The API key is empty.",
-                "error: The API key has a character at position 37 that is not base64url (A-Z, a-z, 0-9, '-', '_').",
+                expected, "error: The API key is 29 bytes long; expected 37 (ASCII) characters.",
+                "error: The API key is empty.",
+                "error: The API key has a byte at position 37 that is not base64url (A-Z, a-z, 0-9, '-', '_').",
                 expected,
+                // 36 characters but 37 bytes: the length check passes and the first non-ASCII byte is named.
+                "error: The API key has a byte at position 36 that is not base64url (A-Z, a-z, 0-9, '-', '_').",
             ])
         #expect(!run.output.contains("SECRET"))
     }

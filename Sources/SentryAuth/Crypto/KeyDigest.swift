@@ -74,13 +74,12 @@ public struct KeyDigest: Sendable, Hashable {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Compares two digests in constant time: all 32 bytes are always examined.
+    /// Compares two digests in constant time: all 32 bytes are always examined. This is the compare
+    /// the gate confirms a presented key with; it calls ``ConstantTime/isEqual(_:_:)-(KeyDigest,KeyDigest)``,
+    /// which `Benchmarks/constant-time.sh` proves branch-free on the built binary.
     @inlinable
     public static func == (lhs: KeyDigest, rhs: KeyDigest) -> Bool {
-        let difference =
-            (lhs.word0 ^ rhs.word0) | (lhs.word1 ^ rhs.word1) | (lhs.word2 ^ rhs.word2)
-            | (lhs.word3 ^ rhs.word3)
-        return ConstantTime.isZero(difference)
+        ConstantTime.isEqual(lhs, rhs)
     }
 
     /// Hashes the digest for use as a dictionary key.

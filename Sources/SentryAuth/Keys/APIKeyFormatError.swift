@@ -7,7 +7,7 @@ public enum APIKeyFormatError: Error, Sendable, Hashable, CustomStringConvertibl
     case empty
     /// The text does not start with the format's prefix.
     case wrongPrefix(expected: String)
-    /// The text has the wrong number of characters.
+    /// The text has the wrong length, counted in UTF-8 bytes (a key is ASCII, one byte a character).
     case wrongLength(expected: Int, actual: Int)
     /// The byte at `position` (1-based, counted in UTF-8 bytes over the whole key) is not a
     /// base64url character.
@@ -21,9 +21,9 @@ public enum APIKeyFormatError: Error, Sendable, Hashable, CustomStringConvertibl
         case .empty: "The API key is empty."
         case .wrongPrefix(let expected): "The API key does not start with \"\(expected)\"."
         case .wrongLength(let expected, let actual):
-            "The API key has \(actual) characters; expected \(expected)."
+            "The API key is \(actual) bytes long; expected \(expected) (ASCII) characters."
         case .invalidCharacter(let position):
-            "The API key has a character at position \(position) that is not base64url (A-Z, a-z, 0-9, '-', '_')."
+            "The API key has a byte at position \(position) that is not base64url (A-Z, a-z, 0-9, '-', '_')."
         case .invalidFormat:
             "A key format needs a prefix of 1 to 32 characters from [A-Za-z0-9_] ending in '_', and a body of "
                 + "\(APIKeyFormat.minimumBodyLength) to \(APIKeyFormat.maximumBodyLength) characters."

@@ -30,8 +30,8 @@
 /// proportional to the number of segments and without allocating. At each segment a literal
 /// (`/invoices/summary`) wins over a parameter (`/invoices/{id}`), and the choice is final: there is
 /// no backtracking, so a path is never matched to a route other than the one its literals select.
-/// The query string is ignored. Methods are case-sensitive and must be listed; `HEAD` is not
-/// implied by `GET`.
+/// The query string is not matched (but see below: it must be a valid query). Methods are
+/// case-sensitive and must be listed; `HEAD` is not implied by `GET`.
 ///
 /// ## Canonical paths only
 ///
@@ -44,8 +44,10 @@
 ///   hex of a printable ASCII character that must be encoded, such as `%40` for `@`;
 /// - `;` parameters, backslashes, spaces, control bytes, NUL and any non-ASCII byte;
 /// - a case change: matching is byte for byte, so `/Customers` is not `/customers`;
-/// - targets that are not in origin form (`http://host/…`, `*`), carry a fragment, or exceed
-///   ``maximumTargetLength`` bytes.
+/// - targets that are not in origin form (`http://host/…`, `*`), carry a fragment anywhere (in the
+///   path or after the query: `/customers?x=1#frag`), or exceed ``maximumTargetLength`` bytes;
+/// - a query with a byte that cannot appear in a request-target: a control byte, space, DEL or a raw
+///   non-ASCII byte (`/customers?q=a b`, `?x=\r\n`, `?q=é`). Percent-encoded, they are fine.
 public struct EndpointPolicy: Sendable {
     /// The catalog the routes' scopes come from.
     public let catalog: ScopeCatalog
@@ -212,6 +214,7 @@ public struct EndpointPolicy: Sendable {
     ) -> (Int, EndpointMatch.Captures)? {
         guard path.first == UInt8(ascii: "/") else { return nil }
         let end = path.firstIndex(of: UInt8(ascii: "?")) ?? path.count
+        guard Self.isAcceptableQuery(UnsafeBufferPointer(rebasing: path[end...])) else { return nil }
         return trie.nodes.withUnsafeBufferPointer { nodes in
             trie.literals.withUnsafeBufferPointer { literals in
                 trie.methods.withUnsafeBufferPointer { methods in
@@ -249,6 +252,15 @@ public struct EndpointPolicy: Sendable {
                 }
             }
         }
+    }
+
+    /// Whether the query part (from `?`, possibly empty) may stand in an HTTP request-target: no
+    /// fragment (`#`), no control byte, space, DEL or raw non-ASCII byte (RFC 9112 §3.2, RFC 3986
+    /// §3.4). Other characters are left to the application: the query is not matched.
+    @inline(__always)
+    private static func isAcceptableQuery(_ query: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in query where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "#") { return false }
+        return true
     }
 
     /// Binary search of a node's sorted literal entries.
