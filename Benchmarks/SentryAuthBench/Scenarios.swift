@@ -13,6 +13,11 @@ enum Scenarios {
     /// The benchmarks whose names pass `wanted`, in table order; nothing else is set up.
     static func all(_ wanted: @Sendable (String) -> Bool = { _ in true }) async -> [Benchmark] {
         var benchmarks = baselines() + constantTime() + hashing()
+        if wanted("baseline.memory-chase.64MiB") || wanted("limiter.exact.100000keys")
+            || wanted("limiter.approx.100000keys")
+        {
+            benchmarks.append(memoryChase())
+        }
         if wanted("key.parse") || wanted("key.verify") { benchmarks += await keys() }
         benchmarks += policy()
         benchmarks += allowlists(wanted)
@@ -73,6 +78,27 @@ enum Scenarios {
                 for _ in 0..<iterations { blackHole(memcmp(opaque(a).baseAddress!, opaque(b).baseAddress!, 32) == 0) }
             },
         ]
+    }
+
+    /// One dependent load at a random place in 64 MiB per operation: a single random cycle through
+    /// 8 Mi words (Sattolo's shuffle), so every load misses the caches — the floor for per-key state
+    /// that does not fit in cache.
+    static func memoryChase() -> Benchmark {
+        let count = 64 << 20 / MemoryLayout<Int>.stride
+        let next = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+        for index in 0..<count { next[index] = index }
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for index in stride(from: count - 1, to: 0, by: -1) {
+            next.swapAt(index, randomIndex(&state, below: index))
+        }
+        nonisolated(unsafe) let chain = UnsafeBufferPointer(next)
+        nonisolated(unsafe) var position = 0
+        return Benchmark("baseline.memory-chase.64MiB") { iterations in
+            var current = position
+            for _ in 0..<iterations { current = chain[current] }
+            position = current
+            blackHole(current)
+        }
     }
 
     static func constantTime() -> [Benchmark] {
@@ -164,55 +190,106 @@ enum Scenarios {
 
     // MARK: Limiters
 
-    /// A counter for callers that supply the time: each call is one second later, so the default
-    /// 60-per-minute limit admits every call in steady state (the allowed path).
-    final class Seconds: Sendable {
-        let next = Atomic<UInt64>(0)
-        func instant() -> MonotonicInstant { .milliseconds(next.add(1_000, ordering: .relaxed).newValue) }
+    /// Time supplied by the caller, advancing `step` per call with no atomic per operation: each
+    /// batch starts where the latest batch (on any thread) ended and counts in a local variable; one
+    /// atomic `max` per batch publishes its end.
+    final class Timeline: Sendable {
+        let latest = Atomic<UInt64>(0)
+        let step: UInt64
+
+        init(step: Duration) {
+            self.step =
+                UInt64(step.components.seconds) * 1_000_000_000 + UInt64(step.components.attoseconds / 1_000_000_000)
+        }
+
+        @inline(__always)
+        func batch(_ iterations: Int, _ body: (MonotonicInstant) -> Void) {
+            var now = latest.load(ordering: .relaxed)
+            for _ in 0..<iterations {
+                now &+= step
+                body(MonotonicInstant(nanoseconds: now))
+            }
+            latest.max(now, ordering: .relaxed)
+        }
     }
 
+    /// Key identifiers shaped like real ones (`key_` and 24 hex digits, 28 characters: heap-allocated
+    /// strings, as in a real store), from a fixed seed so that runs are repeatable.
+    static func realKeyIDs(_ count: Int) -> [APIKeyID] {
+        var state: UInt64 = 0xD1B5_4A32_D192_ED03
+        return (0..<count).map { _ in
+            let digits = (0..<24).map { _ in String(randomIndex(&state, below: 16), radix: 16) }.joined()
+            return APIKeyID("key_" + digits)!
+        }
+    }
+
+    /// A fast random index in `0..<count` (xorshift, multiply-shift: no division).
+    @inline(__always)
+    static func randomIndex(_ state: inout UInt64, below count: Int) -> Int {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return Int(((state >> 32) &* UInt64(count)) >> 32)
+    }
+
+    /// The limiter scenarios, all with the Sentry limit (60 per 60 s): `allowed` (the caller's time
+    /// one second later per call, so every call is admitted), `refused` (window full, time frozen),
+    /// `clock` (the default clock, mostly refused: an over-eager client), `2threads` (one key, two
+    /// threads, caller's time), `100000keys` (the in-memory store, 100,000 real key IDs, a random key
+    /// per call, time advancing 0.5 ms a call).
     static func limiters(_ wanted: (String) -> Bool) -> [Benchmark] {
         var benchmarks: [Benchmark] = []
+        let clock = SystemMonotonicClock()
         for (algorithm, short) in [(RateLimitAlgorithm.exact, "exact"), (.approximate, "approx")] {
-            let one: @Sendable (MonotonicInstant) -> RateLimitDecision
-            switch algorithm {
-            case .exact:
-                let limiter = SlidingWindowLimiter(limit: .default)
-                one = { limiter.acquire(at: $0) }
-            case .approximate:
-                let limiter = ApproximateSlidingWindowLimiter(limit: .default)
-                one = { limiter.acquire(at: $0) }
+            func limiter() -> @Sendable (MonotonicInstant) -> RateLimitDecision {
+                switch algorithm {
+                case .exact:
+                    let limiter = SlidingWindowLimiter(limit: .default)
+                    return { limiter.acquire(at: $0) }
+                case .approximate:
+                    let limiter = ApproximateSlidingWindowLimiter(limit: .default)
+                    return { limiter.acquire(at: $0) }
+                }
             }
-            let singleTime = Seconds()
+            let allowed = limiter()
+            let allowedTime = Timeline(step: .seconds(1))
             benchmarks.append(
-                Benchmark("limiter.\(short).1key.1thread", baseline: "baseline.atomic-cas") { iterations in
-                    for _ in 0..<iterations { blackHole(one(singleTime.instant())) }
+                Benchmark("limiter.\(short).allowed", baseline: "baseline.atomic-cas") { iterations in
+                    allowedTime.batch(iterations) { blackHole(allowed($0)) }
                 })
-            let sharedTime = Seconds()
+            let refused = limiter()
+            for _ in 0..<60 { _ = refused(.milliseconds(1)) }
             benchmarks.append(
-                Benchmark("limiter.\(short).1key.2threads", baseline: "baseline.atomic-cas", threads: 2) { iterations in
-                    for _ in 0..<iterations { blackHole(one(sharedTime.instant())) }
+                Benchmark("limiter.\(short).refused", baseline: "baseline.atomic-cas") { iterations in
+                    for _ in 0..<iterations { blackHole(refused(.milliseconds(2))) }
+                })
+            let clocked = limiter()
+            benchmarks.append(
+                Benchmark("limiter.\(short).clock", baseline: "baseline.atomic-cas") { iterations in
+                    for _ in 0..<iterations { blackHole(clocked(clock.now())) }
+                })
+            let shared = limiter()
+            let sharedTime = Timeline(step: .seconds(1))
+            benchmarks.append(
+                Benchmark("limiter.\(short).2threads", baseline: "limiter.\(short).allowed", threads: 2) { iterations in
+                    sharedTime.batch(iterations) { blackHole(shared($0)) }
                 })
             guard wanted("limiter.\(short).100000keys") else { continue }
             let store = InMemoryRateLimitStore<APIKeyID>(algorithm: algorithm)
-            let ids = (0..<100_000).map { APIKeyID("key_\($0)")! }
-            let manyTime = Seconds()
+            let ids = realKeyIDs(100_000)
             for id in ids { _ = try! store.acquireNow(id, limit: .default, at: .milliseconds(0)) }
+            // 0.5 ms per call: a random key comes back about every 50 s, inside its 60 s window, so its
+            // state stays in the store (not swept as idle) and every call is admitted.
+            let manyTime = Timeline(step: .microseconds(500))
             benchmarks.append(
-                Benchmark("limiter.\(short).100000keys", baseline: "baseline.atomic-cas") { iterations in
-                    for index in 0..<iterations {
-                        blackHole(try! store.acquireNow(ids[index % 100_000], limit: .default, at: manyTime.instant()))
+                Benchmark("limiter.\(short).100000keys", baseline: "baseline.memory-chase.64MiB") { iterations in
+                    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+                    manyTime.batch(iterations) { now in
+                        let id = ids[randomIndex(&state, below: 100_000)]
+                        blackHole(try! store.acquireNow(id, limit: .default, at: now))
                     }
                 })
         }
-        // The limiter reading the default clock itself: a limit that never binds at this rate,
-        // so every call takes the allowed path (as in gate.allowed).
-        let clock = SystemMonotonicClock()
-        let open = SlidingWindowLimiter(limit: try! RateLimit(limit: 100_000, window: .milliseconds(1)))
-        benchmarks.insert(
-            Benchmark("limiter.exact.1key.1thread.clock", baseline: "baseline.atomic-cas") { iterations in
-                for _ in 0..<iterations { blackHole(open.acquire(at: clock.now())) }
-            }, at: 1)
         return benchmarks
     }
 
@@ -221,14 +298,15 @@ enum Scenarios {
     static func gate() async -> [Benchmark] {
         let store = InMemoryKeyStore()
         let manager = KeyManager(store: store)
-        let open = try! RateLimit(limit: 100_000, window: .milliseconds(1))
-        let allowed = try! await manager.create(for: MerchantID("bench")!, name: "open", scopes: .all, rateLimit: open)
-        let narrow = try! await manager.create(
-            for: MerchantID("bench")!, name: "narrow", scopes: [.salesRead], rateLimit: open)
+        let allowed = try! await manager.create(for: MerchantID("bench")!, name: "allowed", scopes: .all)
+        let narrow = try! await manager.create(for: MerchantID("bench")!, name: "narrow", scopes: [.salesRead])
         let spent = try! await manager.create(
             for: MerchantID("bench")!, name: "spent", scopes: .all,
             rateLimit: try! RateLimit(limit: 1, window: .seconds(86_400)))
-        let gate = RequestGate(keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        // The Sentry limit (60 per 60 s) on every key, and a clock one second later at every read, so
+        // that the allowed key stays allowed without an atomic per request.
+        let gate = RequestGate(
+            keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(), clock: SteppingClock())
         func request(_ key: String) -> GateRequest {
             GateRequest(
                 method: "GET", target: "/public/api/v1/customers/cus_8f3k2?expand=invoices",
@@ -249,5 +327,16 @@ enum Scenarios {
                     for _ in 0..<iterations { blackHole(try! await gate.evaluate(request)) }
                 })
         }
+    }
+}
+
+/// A monotonic clock one second later at every read, for single-threaded gate scenarios: a plain
+/// counter, no atomic (only one task reads it at a time).
+final class SteppingClock: MonotonicClock, @unchecked Sendable {
+    private var milliseconds: UInt64 = 0
+
+    func now() -> MonotonicInstant {
+        milliseconds &+= 1_000
+        return .milliseconds(milliseconds)
     }
 }
