@@ -68,7 +68,7 @@ struct KeysCommand {
                     throw UsageError("--expires: \(error)", command: command)
                 }
             }
-            let name = try arguments.value("--name", command: command) ?? "Key for \(merchant)"
+            let name = try arguments.value("--name", command: command) ?? "Key for \(merchant.rawValue.prefix(92))"
             let created = try await failing {
                 try await manager.create(
                     for: merchant, name: name, scopes: scopes, allowlist: allowlist, rateLimit: limit,

@@ -270,6 +270,13 @@ struct KeysAndCheckCommandTests {
             "keys", "create", "--store", store, "--merchant", "m", "--scopes", "sales:read", "--name", forged,
         ])
         #expect(refused.status == 1 && refused.error.contains("1 to 100 printable characters"))
+        // The default name fits the limit even for the longest merchant ID (128 characters).
+        let longMerchant = String(repeating: "m", count: 128)
+        let defaultName = await runTool([
+            "keys", "create", "--store", store, "--merchant", longMerchant, "--scopes", "sales:read",
+        ])
+        #expect(defaultName.status == 0 && Self.field("name", in: defaultName) == "Key for " + longMerchant.prefix(92))
+        try FileManager.default.removeItem(atPath: store)
         // A record written by another tool with a hostile name: every command escapes it.
         let (_, _, id) = try await Self.createKey(in: directory, ["--name", "plain"])
         var text = try String(contentsOfFile: store, encoding: .utf8)
