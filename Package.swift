@@ -6,12 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "SentryAuth", targets: ["SentryAuth"]),
+        .library(name: "SentryAuthTesting", targets: ["SentryAuthTesting"]),
         .executable(name: "sentry-auth", targets: ["SentryAuthCLI"]),
         .executable(name: "sentry-auth-bench", targets: ["SentryAuthBench"]),
     ],
     targets: [
         .target(name: "SentryAuth"),
-        .executableTarget(name: "SentryAuthCLI", dependencies: ["SentryAuth"]),
+        .target(name: "SentryAuthTesting", dependencies: ["SentryAuth"]),
+        .executableTarget(name: "SentryAuthCLI", dependencies: ["SentryAuth", "SentryAuthTesting"]),
         .executableTarget(
             name: "SentryAuthBench",
             dependencies: ["SentryAuth"],
@@ -19,10 +21,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SentryAuthTests",
-            dependencies: ["SentryAuth"],
+            dependencies: ["SentryAuth", "SentryAuthTesting"],
             exclude: ["Resources"]
         ),
-        .testTarget(name: "SentryAuthCLITests", dependencies: ["SentryAuthCLI", "SentryAuth"]),
+        .testTarget(name: "SentryAuthCLITests", dependencies: ["SentryAuthCLI", "SentryAuth", "SentryAuthTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

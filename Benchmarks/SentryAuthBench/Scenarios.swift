@@ -118,7 +118,7 @@ enum Scenarios {
             let message = [UInt8](repeating: 0x61, count: count)
             return Benchmark(name) { iterations in
                 message.withUnsafeBytes { buffer in
-                    for _ in 0..<iterations { blackHole(SHA256.hash(opaque(buffer))) }
+                    for _ in 0..<iterations { blackHole(KeyDigest.SHA256.hash(opaque(buffer))) }
                 }
             }
         }

@@ -9,6 +9,7 @@
     import Darwin
 #endif
 import SentryAuth
+import SentryAuthTesting
 
 /// `sentry-auth demo`: one key, every kind of answer.
 struct DemoCommand {
@@ -100,7 +101,7 @@ struct DemoCommand {
     }
 
     private func show(
-        _ title: String, gate: RequestGate<FileKeyStore, InMemoryRateLimitStore<APIKeyID>>,
+        _ title: String, gate: RequestGate,
         _ request: GateRequest, shownAuthorization: String?
     ) async throws {
         console.line("")

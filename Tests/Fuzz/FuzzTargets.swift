@@ -72,7 +72,7 @@ func fuzzAPIKey(_ bytes: UnsafeBufferPointer<UInt8>) {
         let key = try APIKey(parsing: input)
         require(key.revealSecret() == input, "a parsed key is exactly its input")
         require(input.utf8.count == 37 && input.hasPrefix("sntr_"), "the format holds")
-        require(key.digest == SHA256.hash(Array(input.utf8)), "the digest is the input's SHA-256")
+        require(key.digest == KeyDigest.SHA256.hash(Array(input.utf8)), "the digest is the input's SHA-256")
         require(!holds(key.description, input.dropFirst(5).prefix(28)), "the description is redacted")
     } catch {
         if input.utf8.count >= 12 {
@@ -213,7 +213,7 @@ func fuzzPolicyJSON(_ bytes: UnsafeBufferPointer<UInt8>) {
 // MARK: - The whole gate
 
 struct GateWorld: Sendable {
-    let gate: RequestGate<InMemoryKeyStore, InMemoryRateLimitStore<APIKeyID>>
+    let gate: RequestGate
     let keys: [String]
     let records: [KeyDigest: KeyRecord]
 
@@ -229,7 +229,7 @@ struct GateWorld: Sendable {
         var records: [KeyDigest: KeyRecord] = [:]
         for (index, key) in keys.enumerated() {
             let (scopes, allow, limit) = setups[index]
-            let digest = SHA256.hash(Array(key.utf8))
+            let digest = KeyDigest.SHA256.hash(Array(key.utf8))
             let record = KeyRecord(
                 id: APIKeyID("key_fuzz\(index)")!, merchantID: MerchantID("merchant_\(index)")!, name: "fuzz",
                 scopes: scopes,
@@ -241,7 +241,7 @@ struct GateWorld: Sendable {
         }
         let gate = RequestGate(
             keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
-            clock: ManualMonotonicClock())
+            clock: FrozenClock())
         return GateWorld(gate: gate, keys: keys, records: records)
     }()
 }
@@ -282,7 +282,7 @@ func fuzzGate(_ bytes: UnsafeBufferPointer<UInt8>) {
     switch decision {
     case .allowed(let allowed):
         let token = authorization.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.map(String.init) ?? ""
-        let record = world.records[SHA256.hash(Array(token.utf8))]
+        let record = world.records[KeyDigest.SHA256.hash(Array(token.utf8))]
         require(record != nil, "an allowed request presented a known key")
         require(allowed.principal.merchantID == record!.merchantID, "the principal is the key's merchant")
         require(allowed.match.requiredScopes.isSubset(of: record!.scopes), "an allowed key holds the needed scopes")
@@ -295,4 +295,9 @@ func fuzzGate(_ bytes: UnsafeBufferPointer<UInt8>) {
         require(refusal.headers.first?.value == "application/json", "Content-Type comes first")
         for key in world.keys { require(!holds(refusal.body, key.dropFirst(5)), "the body never holds a key") }
     }
+}
+
+/// A monotonic clock stopped at the origin (the fuzz binary is one module: no SentryAuthTesting).
+struct FrozenClock: MonotonicClock {
+    func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: 0) }
 }

@@ -105,7 +105,7 @@ struct CommandLineToolTests {
                 "sntr_abcdefghijklmnopqrstuvwxyz12345!",
                 "sntr_abcdefghijklmnopqrstuvwxyz123456", "sntr_abcdefghijklmnopqrstuvwxyz1234é",
             ])
-        let expected = SHA256.hash(Array("sntr_abcdefghijklmnopqrstuvwxyz123456".utf8)).hex
+        let expected = KeyDigest.SHA256.hash(Array("sntr_abcdefghijklmnopqrstuvwxyz123456".utf8)).hex
         #expect(run.status == 0)
         #expect(
             run.lines.dropLast() == [

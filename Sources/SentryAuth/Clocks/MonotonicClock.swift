@@ -34,7 +34,7 @@ public struct MonotonicInstant: Sendable, Hashable, Comparable {
 /// A clock for rate limiting: monotonic, in nanoseconds, injectable.
 ///
 /// Rate limiters never read a clock themselves: the caller reads one once per request and passes the
-/// instant, so tests and simulations can use ``ManualMonotonicClock``.
+/// instant, so tests and simulations can use `ManualMonotonicClock` from the `SentryAuthTesting` library.
 public protocol MonotonicClock: Sendable {
     /// The current instant.
     func now() -> MonotonicInstant
@@ -77,36 +77,5 @@ public struct SystemMonotonicClock: MonotonicClock {
             clock_gettime(CLOCK_MONOTONIC, &spec)
         #endif
         return MonotonicInstant(nanoseconds: UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec))
-    }
-}
-
-/// A monotonic clock that moves only when told to, for tests and simulations.
-///
-/// It can also be set backwards, to check that what reads it copes.
-public final class ManualMonotonicClock: MonotonicClock {
-    private let current: Atomic<UInt64>
-
-    /// Creates a clock reading `start`.
-    ///
-    /// - Parameter start: The first reading; the origin by default.
-    public init(_ start: MonotonicInstant = MonotonicInstant(nanoseconds: 0)) {
-        current = Atomic(start.nanoseconds)
-    }
-
-    /// The clock's reading.
-    public func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: current.load(ordering: .acquiring)) }
-
-    /// Moves the clock forward.
-    ///
-    /// - Parameter duration: How far; not negative.
-    public func advance(by duration: Duration) {
-        current.add(UInt64(clamping: duration.nanoseconds), ordering: .releasing)
-    }
-
-    /// Sets the clock's reading, forward or backward.
-    ///
-    /// - Parameter instant: The new reading.
-    public func set(to instant: MonotonicInstant) {
-        current.store(instant.nanoseconds, ordering: .releasing)
     }
 }

@@ -4,7 +4,7 @@
 /// constant time, so a digest found by a hash-table look-up can be confirmed without a timing leak.
 ///
 /// ```swift
-/// let digest = SHA256.hash(Array("abc".utf8))
+/// let digest = KeyDigest.SHA256.hash(Array("abc".utf8))
 /// print(digest.hex)   // ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
 /// ```
 public struct KeyDigest: Sendable, Hashable {

@@ -15,8 +15,9 @@ public struct GateRequest: Sendable {
     public var authorization: [String]
     /// The client's address, or `nil` when unknown (a key with an allowlist is then refused).
     public var clientAddress: IPAddress?
-    /// The request's cost against the key's rate limit; 1 unless the endpoint says otherwise.
-    public var cost: Int
+    /// The request's cost against the key's rate limit, or `nil` (the default) for the cost its
+    /// route declares (``EndpointPolicy/Route/cost``, 1 unless the policy says otherwise).
+    public var cost: Int?
 
     /// Creates a request.
     ///
@@ -25,8 +26,8 @@ public struct GateRequest: Sendable {
     ///   - target: The raw request target.
     ///   - authorization: Every `Authorization` header value.
     ///   - clientAddress: The client's address, if known.
-    ///   - cost: The request's cost; 1 by default.
-    public init(method: String, target: String, authorization: [String], clientAddress: IPAddress?, cost: Int = 1) {
+    ///   - cost: The request's cost; `nil` (the default) for its route's cost.
+    public init(method: String, target: String, authorization: [String], clientAddress: IPAddress?, cost: Int? = nil) {
         self.method = method
         self.target = target
         self.authorization = authorization
@@ -45,10 +46,10 @@ public struct GateRequest: Sendable {
     ///   - forwardedFor: Every `X-Forwarded-For` value.
     ///   - forwarded: Every `Forwarded` value.
     ///   - resolver: Which proxies to trust.
-    ///   - cost: The request's cost; 1 by default.
+    ///   - cost: The request's cost; `nil` (the default) for its route's cost.
     public init(
         method: String, target: String, authorization: [String], peer: String?, forwardedFor: [String] = [],
-        forwarded: [String] = [], resolver: ClientAddressResolver, cost: Int = 1
+        forwarded: [String] = [], resolver: ClientAddressResolver, cost: Int? = nil
     ) {
         let peerAddress = peer.flatMap { try? IPAddress($0) }
         self.init(

@@ -30,20 +30,22 @@
 /// 4. **Scopes** — the key must hold every scope the route needs. Otherwise 403
 ///    `INSUFFICIENT_SCOPE`, naming the missing scopes, with
 ///    `WWW-Authenticate: Bearer realm="…", error="insufficient_scope", scope="…"`.
-/// 5. **Rate limit** — only now is quota spent, so refused requests never consume it. Otherwise
-///    429 `RATE_LIMIT_EXCEEDED`, "Rate limit exceeded. Please try again in N seconds.", with
-///    `Retry-After: N` and the rate-limit headers.
+/// 5. **Rate limit** — only now is quota spent, so refused requests never consume it. A request
+///    costs what its route declares (``EndpointPolicy/Route/cost``, 1 by default) unless the
+///    request says otherwise. Otherwise 429 `RATE_LIMIT_EXCEEDED`, "Rate limit exceeded. Please
+///    try again in N seconds.", with `Retry-After: N` and the rate-limit headers. A cost the key's
+///    limit can never admit is a 429 too (retry after one window), never an error.
 ///
 /// The gate is a value; every part it holds is `Sendable`, so any number of tasks may call
 /// ``evaluate(_:)`` at once. It reads the monotonic clock once per request, and the wall clock only
 /// for keys that have an expiry time.
-public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable where Limits.Key == APIKeyID {
+public struct RequestGate: Sendable {
     /// Where keys are looked up.
-    public let keys: Keys
+    public let keys: any KeyStore
     /// Which scopes each endpoint needs.
     public let policy: EndpointPolicy
     /// Where rate-limit state is kept.
-    public let rateLimits: Limits
+    public let rateLimits: any RateLimitStore<APIKeyID>
     /// The clock for rate limiting.
     public let clock: any MonotonicClock
     /// The clock for key expiry.
@@ -64,7 +66,8 @@ public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable wher
     ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
     ///   - realm: The challenge realm; `Sentry Payments API` by default. Quotes and backslashes are dropped.
     public init(
-        keys: Keys, policy: EndpointPolicy, rateLimits: Limits, clock: any MonotonicClock = SystemMonotonicClock(),
+        keys: some KeyStore, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
+        clock: any MonotonicClock = SystemMonotonicClock(),
         wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
         realm: String = "Sentry Payments API"
     ) {
@@ -82,8 +85,7 @@ public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable wher
     /// - Parameter request: The request.
     /// - Returns: ``GateDecision/allowed(_:)`` with the principal, or ``GateDecision/refused(_:)`` with
     ///   the complete response. Every input, however malformed, gets one of these.
-    /// - Throws: Only the stores' own errors (a database that is down), and
-    ///   ``RateLimitError/invalidCost(cost:limit:)`` when the request's cost exceeds the key's limit.
+    /// - Throws: Only the stores' own errors (a database that is down).
     public func evaluate(_ request: GateRequest) async throws -> GateDecision {
         let instant = clock.now()
 
@@ -128,7 +130,15 @@ public struct RequestGate<Keys: KeyStore, Limits: RateLimitStore>: Sendable wher
         }
 
         // 5. Rate limit: the only step that changes state.
-        let decision = try await rateLimits.acquire(record.id, cost: request.cost, limit: record.rateLimit, at: instant)
+        let cost = request.cost ?? match.route.cost
+        let decision: RateLimitDecision
+        if (0...record.rateLimit.limit).contains(cost) {
+            decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
+        } else {
+            // A cost this key can never pay: refused, and nothing is spent.
+            decision = RateLimitDecision(
+                isAllowed: false, limit: record.rateLimit, remaining: 0, resetAfter: record.rateLimit.window)
+        }
         guard decision.isAllowed else {
             let seconds = decision.retryAfterSeconds ?? 1
             return .refused(

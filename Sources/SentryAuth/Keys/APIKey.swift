@@ -92,10 +92,11 @@ public struct APIKey: Sendable {
     /// Validates a presented key and returns its digest, without allocating: the gate's hot path.
     static func digest(ofPresented text: Substring, format: APIKeyFormat) throws(APIKeyFormatError) -> KeyDigest {
         try validate(text.utf8, format: format)
-        if let digest = text.utf8.withContiguousStorageIfAvailable({ SHA256.hash(UnsafeRawBufferPointer($0)) }) {
+        if let digest = text.utf8.withContiguousStorageIfAvailable({ KeyDigest.SHA256.hash(UnsafeRawBufferPointer($0)) }
+        ) {
             return digest
         }
-        return SHA256.hash(text.utf8)
+        return KeyDigest.SHA256.hash(text.utf8)
     }
 
     /// Generates a new key from the system's cryptographically secure random number generator.
@@ -140,7 +141,7 @@ public struct APIKey: Sendable {
 
     /// The key's SHA-256 digest: what a key store keeps instead of the key.
     public var digest: KeyDigest {
-        secret.withUnsafeBytes { SHA256.hash($0) }
+        secret.withUnsafeBytes { KeyDigest.SHA256.hash($0) }
     }
 
     /// A short, safe-to-show reminder of the key: its prefix, an ellipsis and its last 4 characters,

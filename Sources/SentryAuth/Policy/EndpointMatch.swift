@@ -1,7 +1,7 @@
 /// The route a request matched, and the values of its path parameters.
 public struct EndpointMatch: Sendable {
     /// The matched route.
-    public let route: Route
+    public let route: EndpointPolicy.Route
     /// The route's parameter names, in template order.
     let parameterNames: [String]
     /// The request target the captures point into.

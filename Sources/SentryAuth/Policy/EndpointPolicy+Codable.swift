@@ -14,6 +14,7 @@ extension EndpointPolicy: Codable {
         var methods: [String]
         var path: String
         var scopes: [String]
+        var cost: Int?
     }
 
     /// Loads a policy from its JSON document:
@@ -22,13 +23,15 @@ extension EndpointPolicy: Codable {
     /// {
     ///   "scopes": ["customer:read", "customer:write"],
     ///   "routes": [
-    ///     {"methods": ["GET", "HEAD"], "path": "/customers/{id}", "scopes": ["customer:read"]}
+    ///     {"methods": ["GET", "HEAD"], "path": "/customers/{id}", "scopes": ["customer:read"]},
+    ///     {"methods": ["GET"], "path": "/customers/export", "scopes": ["customer:read"], "cost": 10}
     ///   ]
     /// }
     /// ```
     ///
     /// `scopes` defines the catalog; without it the Sentry catalog is used. Templates are written in
-    /// full (no prefix).
+    /// full (no prefix). A route's `cost` is what one request costs against the key's rate limit, 1
+    /// when absent.
     ///
     /// - Parameter decoder: The decoder to read from.
     /// - Throws: ``EndpointPolicyError`` naming the entry and the reason.
@@ -45,9 +48,9 @@ extension EndpointPolicy: Codable {
         let documents = try container.decode([RouteDocument].self, forKey: .routes)
         var routes: [Route] = []
         for (entry, document) in documents.enumerated() {
-            var methods: [HTTPMethod] = []
+            var methods: [Method] = []
             for name in document.methods {
-                guard let method = HTTPMethod(name) else {
+                guard let method = Method(name) else {
                     throw EndpointPolicyError.invalidMethod(entry: entry, method: name)
                 }
                 methods.append(method)
@@ -59,7 +62,10 @@ extension EndpointPolicy: Codable {
                 }
                 bits |= 1 << UInt64(bit)
             }
-            routes.append(Route(methods, document.path, requires: ScopeSet(rawValue: bits, catalog: catalog)))
+            routes.append(
+                Route(
+                    methods, document.path, requires: ScopeSet(rawValue: bits, catalog: catalog),
+                    cost: document.cost ?? 1))
         }
         self = try EndpointPolicy(catalog: catalog, routes: routes)
     }
@@ -73,8 +79,9 @@ extension EndpointPolicy: Codable {
         try container.encode(
             routes.map {
                 RouteDocument(
-                    methods: $0.methods.map(\.rawValue), path: $0.template, scopes: $0.requiredScopes.scopes.map(\.name)
-                )
+                    methods: $0.methods.map(\.rawValue), path: $0.template,
+                    scopes: $0.requiredScopes.scopes.map(\.name),
+                    cost: $0.cost == 1 ? nil : $0.cost)
             }, forKey: .routes)
     }
 

@@ -141,6 +141,9 @@ public struct EndpointPolicy: Sendable {
             let template = prefix + route.template
             let segments = try PathTemplate.parse(template, entry: entry)
             guard !route.methods.isEmpty else { throw .invalidMethod(entry: entry, method: "") }
+            guard (1...RateLimit.maximumLimit).contains(route.cost) else {
+                throw .invalidCost(entry: entry, cost: route.cost)
+            }
             guard let bits = route.requiredScopes.bits(in: catalog) else {
                 let unknown = route.requiredScopes.scopes.first { !catalog.contains($0) }
                 throw .unknownScope(entry: entry, scope: unknown?.name ?? "")
@@ -179,7 +182,8 @@ public struct EndpointPolicy: Sendable {
                 }
                 nodes[node].methods.append((bytes, built.count))
             }
-            built.append(Route(route.methods, template, requires: ScopeSet(rawValue: bits, catalog: catalog)))
+            built.append(
+                Route(route.methods, template, requires: ScopeSet(rawValue: bits, catalog: catalog), cost: route.cost))
             names.append(parameters)
         }
         self.catalog = catalog

@@ -11,6 +11,8 @@ public enum EndpointPolicyError: Error, Sendable, Hashable, CustomStringConverti
     case duplicateRoute(entry: Int, method: String, template: String)
     /// Two templates match the same paths with different parameter names, such as `/a/{id}` and `/a/{key}`.
     case conflictingTemplates(entry: Int, template: String, existing: String)
+    /// A route's cost is not 1 to ``RateLimit/maximumLimit``.
+    case invalidCost(entry: Int, cost: Int)
     /// The JSON document is not a policy; carries the decoder's explanation.
     case invalidDocument(String)
 
@@ -27,6 +29,8 @@ public enum EndpointPolicyError: Error, Sendable, Hashable, CustomStringConverti
             "Route \(entry + 1): \(method) \(template) is defined twice."
         case .conflictingTemplates(let entry, let template, let existing):
             "Route \(entry + 1): \(template) matches the same paths as \(existing); use one parameter name."
+        case .invalidCost(let entry, let cost):
+            "Route \(entry + 1): a cost of \(cost) is not 1 to \(RateLimit.maximumLimit)."
         case .invalidDocument(let reason): "The policy document is invalid: \(reason)"
         }
     }

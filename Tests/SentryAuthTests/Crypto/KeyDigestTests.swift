@@ -13,7 +13,7 @@ struct KeyDigestTests {
         #expect(digest.hex == abc)
         #expect(KeyDigest(hex: abc.uppercased()) == digest)
         #expect(KeyDigest(bytes: digest.bytes) == digest)
-        #expect(digest == SHA256.hash(Array("abc".utf8)))
+        #expect(digest == KeyDigest.SHA256.hash(Array("abc".utf8)))
         #expect(digest.description == abc)
     }
 

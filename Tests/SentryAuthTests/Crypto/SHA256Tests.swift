@@ -39,7 +39,7 @@ struct SHA256Tests {
         let vectors = try NISTMessageVector.load("SHA256ShortMsg.rsp")
         #expect(vectors.count == 65)
         for vector in vectors {
-            #expect(SHA256.hash(vector.message).hex == vector.digest, "\(vector)")
+            #expect(KeyDigest.SHA256.hash(vector.message).hex == vector.digest, "\(vector)")
         }
     }
 
@@ -48,7 +48,7 @@ struct SHA256Tests {
         let vectors = try NISTMessageVector.load("SHA256LongMsg.rsp")
         #expect(vectors.count == 64)
         for vector in vectors {
-            #expect(SHA256.hash(vector.message).hex == vector.digest, "\(vector)")
+            #expect(KeyDigest.SHA256.hash(vector.message).hex == vector.digest, "\(vector)")
         }
     }
 
@@ -64,7 +64,7 @@ struct SHA256Tests {
         for checkpoint in expected {
             var md = [seed, seed, seed]
             for _ in 3..<1003 {
-                let next = SHA256.hash(md[0] + md[1] + md[2]).bytes
+                let next = KeyDigest.SHA256.hash(md[0] + md[1] + md[2]).bytes
                 md = [md[1], md[2], next]
             }
             seed = md[2]
@@ -82,7 +82,7 @@ struct SHA256Tests {
         for line in lines where !line.hasPrefix("#") && !line.hasPrefix("M") {
             let parts = line.split(separator: " ")
             let length = try #require(Int(parts[0]))
-            #expect(SHA256.hash(message[..<length]).hex == parts[1], "length \(length)")
+            #expect(KeyDigest.SHA256.hash(message[..<length]).hex == parts[1], "length \(length)")
             checked += 1
         }
         #expect(checked == 1025)
@@ -92,9 +92,9 @@ struct SHA256Tests {
     func streaming() throws {
         var generator = SplitMix64(seed: 7)
         let message = (0..<777).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let expected = SHA256.hash(message)
+        let expected = KeyDigest.SHA256.hash(message)
         for pieceSize in [1, 3, 55, 56, 63, 64, 65, 127, 128, 500] {
-            var hasher = SHA256()
+            var hasher = KeyDigest.SHA256()
             var offset = 0
             while offset < message.count {
                 let end = min(offset + pieceSize, message.count)
@@ -104,14 +104,14 @@ struct SHA256Tests {
             #expect(hasher.finalize() == expected, "piece size \(pieceSize)")
         }
         // A non-contiguous sequence takes the slow path.
-        var lazy = SHA256()
+        var lazy = KeyDigest.SHA256()
         lazy.update(message.lazy.map { $0 })
         #expect(lazy.finalize() == expected)
     }
 
     @Test("FIPS 180-4 example: one-million 'a'")
     func millionA() {
-        var hasher = SHA256()
+        var hasher = KeyDigest.SHA256()
         let chunk = [UInt8](repeating: UInt8(ascii: "a"), count: 1000)
         for _ in 0..<1000 { hasher.update(chunk) }
         #expect(hasher.finalize().hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")

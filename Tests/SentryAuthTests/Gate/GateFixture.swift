@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SentryAuth
+import SentryAuthTesting
 
 /// A gate over real in-memory stores, the built-in Sentry policy and manual clocks.
 struct GateFixture: Sendable {
@@ -10,7 +11,7 @@ struct GateFixture: Sendable {
     let wallClock = ManualWallClock(testEpoch)
     let clock = ManualMonotonicClock(.milliseconds(1_000_000))
     var manager: KeyManager<InMemoryKeyStore> { KeyManager(store: keys, clock: wallClock) }
-    var gate: RequestGate<InMemoryKeyStore, InMemoryRateLimitStore<APIKeyID>> {
+    var gate: RequestGate {
         RequestGate(keys: keys, policy: .sentry, rateLimits: limits, clock: clock, wallClock: wallClock)
     }
 
@@ -50,6 +51,10 @@ extension GateDecision {
 }
 
 extension GateRefusal {
+    func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
     /// The body parsed back as JSON.
     var parsedBody: [String: String] {
         get throws {

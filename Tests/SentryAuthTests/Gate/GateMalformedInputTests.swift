@@ -115,7 +115,7 @@ struct GateMalformedInputTests {
         let record = KeyRecord(
             id: .generate(), merchantID: .acme, name: "k", scopes: .all,
             allowlist: try IPAllowlist(parsing: ["192.0.2.0/24"]),
-            createdAt: testEpoch, displayHint: "sntr_…3456", digest: SHA256.hash(Array(Self.key.utf8)))
+            createdAt: testEpoch, displayHint: "sntr_…3456", digest: KeyDigest.SHA256.hash(Array(Self.key.utf8)))
         try await fixture.keys.insert(record)
         let request = GateRequest(
             method: "GET", target: GateFixture.customers, authorization: ["Bearer " + Self.key], peer: peer,
@@ -133,7 +133,7 @@ struct GateMalformedInputTests {
         try await fixture.keys.insert(
             KeyRecord(
                 id: .generate(), merchantID: .acme, name: "documented", scopes: .all, createdAt: testEpoch,
-                displayHint: "sntr_…3456", digest: SHA256.hash(Array(key.utf8))))
+                displayHint: "sntr_…3456", digest: KeyDigest.SHA256.hash(Array(key.utf8))))
         return fixture
     }
 }

@@ -176,15 +176,50 @@ struct RequestGateTests {
                 == .insufficientScope(missing: [.customerRead]))
     }
 
-    @Test("A cost above the key's limit is an error, never admitted")
-    func invalidCost() async throws {
+    @Test("A cost above the key's limit is a 429 (retry after one window), never an error, and spends nothing")
+    func impossibleCost() async throws {
         let fixture = GateFixture()
         let key = try await fixture.manager.create(for: .acme, name: "k", scopes: .all).key
+        for cost in [61, 1_000_000, -1] {
+            var request = fixture.request(key)
+            request.cost = cost
+            let refusal = try #require(try await fixture.evaluate(request).refusal, "cost \(cost)")
+            #expect(refusal.status == 429 && refusal.code == .rateLimitExceeded && refusal.reason == .rateLimited)
+            #expect(try refusal.parsedBody["message"] == "Rate limit exceeded. Please try again in 60 seconds.")
+            #expect(refusal.header("Retry-After") == "60" && refusal.header("X-RateLimit-Remaining") == "0")
+        }
+        // Nothing was spent: the whole limit is still there.
         var request = fixture.request(key)
-        request.cost = 61
-        await #expect(throws: RateLimitError.invalidCost(cost: 61, limit: 60)) { try await fixture.evaluate(request) }
         request.cost = 60
         #expect(try await fixture.evaluate(request).allowed?.rateLimit.remaining == 0)
+        #expect(try await fixture.evaluate(fixture.request(key)).code == "RATE_LIMIT_EXCEEDED")
+    }
+
+    @Test("A route's declared cost is what a request spends, unless the request says otherwise")
+    func routeCost() async throws {
+        let fixture = GateFixture()
+        let policy = try EndpointPolicy {
+            EndpointPolicy.Route(.get, "/export", requires: [.salesRead], cost: 25)
+            EndpointPolicy.Route(.get, "/sales", requires: [.salesRead])
+            EndpointPolicy.Route(.get, "/huge", requires: [.salesRead], cost: 61)
+        }
+        let gate = RequestGate(
+            keys: fixture.keys, policy: policy, rateLimits: fixture.limits, clock: fixture.clock,
+            wallClock: fixture.wallClock)
+        let key = try await fixture.manager.create(for: .acme, name: "k", scopes: [.salesRead]).key
+        func remaining(_ target: String, cost: Int? = nil) async throws -> String {
+            var request = fixture.request(key, "GET", target)
+            request.cost = cost
+            let decision = try await gate.evaluate(request)
+            return decision.allowed.map { String($0.rateLimit.remaining) } ?? decision.code
+        }
+        #expect(try await remaining("/export") == "35")
+        #expect(try await remaining("/sales") == "34")
+        #expect(try await remaining("/export", cost: 4) == "30")
+        #expect(try await remaining("/huge") == "RATE_LIMIT_EXCEEDED")
+        #expect(try await remaining("/export") == "5")
+        #expect(try await remaining("/export") == "RATE_LIMIT_EXCEEDED")
+        #expect(try await remaining("/sales") == "4")
     }
 
     @Test("Client addresses resolved through trusted proxies; IPv4-mapped clients match IPv4 allowlists")

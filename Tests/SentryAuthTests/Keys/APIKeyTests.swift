@@ -11,7 +11,7 @@ struct APIKeyTests {
         let key = try APIKey(parsing: Self.documented)
         #expect(key.revealSecret() == Self.documented)
         #expect(key.displayHint == "sntr_…3456")
-        #expect(key.digest == SHA256.hash(Array(Self.documented.utf8)))
+        #expect(key.digest == KeyDigest.SHA256.hash(Array(Self.documented.utf8)))
         #expect(key == (try APIKey(parsing: Self.documented[...])))
     }
 

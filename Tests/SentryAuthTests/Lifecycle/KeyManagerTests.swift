@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SentryAuth
+import SentryAuthTesting
 
 /// A manager over a fresh in-memory store, with a manual clock at `testEpoch`.
 struct LifecycleFixture {
@@ -25,7 +26,7 @@ struct KeyManagerTests {
         let created = try await fixture.manager.create(
             for: .acme, name: "Reminder job", scopes: [.invoiceRead, .invoiceRemind])
         let secret = created.key.revealSecret()
-        #expect(created.record.digest == SHA256.hash(Array(secret.utf8)))
+        #expect(created.record.digest == KeyDigest.SHA256.hash(Array(secret.utf8)))
         #expect(created.record.displayHint == "sntr_…" + secret.suffix(4))
         #expect(created.record.scopes == [.invoiceRead, .invoiceRemind])
         #expect(created.record.rateLimit == .default)

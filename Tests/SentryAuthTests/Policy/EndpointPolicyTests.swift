@@ -145,9 +145,9 @@ struct EndpointPolicyTests {
     @Test("Static segments win over parameters, and the choice is final (no backtracking)")
     func precedence() throws {
         let policy = try EndpointPolicy {
-            Route(.get, "/invoices/summary", requires: [.salesRead])
-            Route(.get, "/invoices/{id}", requires: [.invoiceRead])
-            Route(.post, "/invoices/{id}/remind", requires: [.invoiceRemind])
+            EndpointPolicy.Route(.get, "/invoices/summary", requires: [.salesRead])
+            EndpointPolicy.Route(.get, "/invoices/{id}", requires: [.invoiceRead])
+            EndpointPolicy.Route(.post, "/invoices/{id}/remind", requires: [.invoiceRemind])
         }
         #expect(try #require(policy.match(method: "GET", target: "/invoices/summary")).requiredScopes == [.salesRead])
         #expect(try #require(policy.match(method: "GET", target: "/invoices/inv_1")).requiredScopes == [.invoiceRead])
@@ -161,12 +161,12 @@ struct EndpointPolicyTests {
         let catalog = try ScopeCatalog((0..<40).map { try Scope("r\($0):act") })
         var checked = 0
         for _ in 0..<50 {
-            var routes: [Route] = []
+            var routes: [EndpointPolicy.Route] = []
             var needed: [Set<String>] = []
             for index in 0..<20 {
                 let bits = random.next() & random.next() & ((1 << 40) - 1)
                 let scopes = ScopeSet(rawValue: bits, catalog: catalog)
-                routes.append(Route(.get, "/r\(index)/{id}", requires: scopes))
+                routes.append(EndpointPolicy.Route(.get, "/r\(index)/{id}", requires: scopes))
                 needed.append(Set(scopes.map(\.name)))
             }
             let policy = try EndpointPolicy(catalog: catalog, routes: routes)
@@ -187,48 +187,54 @@ struct EndpointPolicyTests {
         "Building errors name the entry and the reason",
         arguments: [
             (
-                [Route(.get, "customers", requires: [])],
+                [EndpointPolicy.Route(.get, "customers", requires: [])],
                 EndpointPolicyError.malformedTemplate(entry: 0, template: "customers", reason: "it must start with '/'")
             ),
             (
-                [Route(.get, "/a", requires: []), Route(.get, "/a/", requires: [])],
+                [EndpointPolicy.Route(.get, "/a", requires: []), EndpointPolicy.Route(.get, "/a/", requires: [])],
                 .malformedTemplate(entry: 1, template: "/a/", reason: "it has an empty segment or a trailing '/'")
             ),
             (
-                [Route(.get, "/a/{id", requires: [])],
+                [EndpointPolicy.Route(.get, "/a/{id", requires: [])],
                 .malformedTemplate(entry: 0, template: "/a/{id", reason: "a parameter is written {name}")
             ),
             (
-                [Route(.get, "/a/{1d}", requires: [])],
+                [EndpointPolicy.Route(.get, "/a/{1d}", requires: [])],
                 .malformedTemplate(
                     entry: 0, template: "/a/{1d}",
                     reason: "a parameter name is letters, digits and '_', not starting with a digit")
             ),
             (
-                [Route(.get, "/a/{id}/{id}", requires: [])],
+                [EndpointPolicy.Route(.get, "/a/{id}/{id}", requires: [])],
                 .malformedTemplate(entry: 0, template: "/a/{id}/{id}", reason: "the parameter {id} appears twice")
             ),
             (
-                [Route(.get, "/a/../b", requires: [])],
+                [EndpointPolicy.Route(.get, "/a/../b", requires: [])],
                 .malformedTemplate(entry: 0, template: "/a/../b", reason: "'.' and '..' segments are not allowed")
             ),
             (
-                [Route(.get, "/a b", requires: [])],
+                [EndpointPolicy.Route(.get, "/a b", requires: [])],
                 .malformedTemplate(
                     entry: 0, template: "/a b",
                     reason: "a literal segment has only letters, digits, '-', '.', '_' and '~'")
             ),
-            ([Route([], "/a", requires: [])], .invalidMethod(entry: 0, method: "")),
+            ([EndpointPolicy.Route([], "/a", requires: [])], .invalidMethod(entry: 0, method: "")),
             (
-                [Route(.get, "/a", requires: []), Route([.post, .get], "/a", requires: [])],
+                [
+                    EndpointPolicy.Route(.get, "/a", requires: []),
+                    EndpointPolicy.Route([.post, .get], "/a", requires: []),
+                ],
                 .duplicateRoute(entry: 1, method: "GET", template: "/a")
             ),
             (
-                [Route(.get, "/a/{id}", requires: []), Route(.put, "/a/{key}", requires: [])],
+                [
+                    EndpointPolicy.Route(.get, "/a/{id}", requires: []),
+                    EndpointPolicy.Route(.put, "/a/{key}", requires: []),
+                ],
                 .conflictingTemplates(entry: 1, template: "/a/{key}", existing: "/a/{id}")
             ),
         ])
-    func buildErrors(routes: [Route], expected: EndpointPolicyError) {
+    func buildErrors(routes: [EndpointPolicy.Route], expected: EndpointPolicyError) {
         #expect(throws: expected) { try EndpointPolicy(routes: routes) }
     }
 
@@ -236,7 +242,7 @@ struct EndpointPolicyTests {
     func unknownScopeInSwift() throws {
         let catalog = try ScopeCatalog(["orders:read"])
         #expect(throws: EndpointPolicyError.unknownScope(entry: 0, scope: "customer:read")) {
-            try EndpointPolicy(catalog: catalog, routes: [Route(.get, "/a", requires: [.customerRead])])
+            try EndpointPolicy(catalog: catalog, routes: [EndpointPolicy.Route(.get, "/a", requires: [.customerRead])])
         }
     }
 
@@ -286,6 +292,14 @@ struct EndpointPolicyTests {
                 #"The policy document is invalid: missing "path" at .routes[0]"#
             ),
             (#"{"routes":"#, "The policy document is invalid: not valid JSON"),
+            (
+                #"{"routes":[{"methods":["GET"],"path":"/a","scopes":[],"cost":0}]}"#,
+                "Route 1: a cost of 0 is not 1 to 100000."
+            ),
+            (
+                #"{"routes":[{"methods":["GET"],"path":"/a","scopes":[]},{"methods":["GET"],"path":"/b","scopes":[],"cost":100001}]}"#,
+                "Route 2: a cost of 100001 is not 1 to 100000."
+            ),
         ])
     func jsonErrors(json: String, message: String) {
         do {
@@ -294,6 +308,18 @@ struct EndpointPolicyTests {
         } catch {
             #expect(error.description == message)
         }
+    }
+
+    @Test("JSON: a route's cost round-trips; absent means 1 and is not written")
+    func jsonCost() throws {
+        let json =
+            #"{"routes":[{"methods":["GET"],"path":"/export","scopes":["sales:read"],"cost":25},{"methods":["GET"],"path":"/sales","scopes":["sales:read"]}]}"#
+        let policy = try EndpointPolicy(json: Data(json.utf8))
+        #expect(policy.routes.map(\.cost) == [25, 1])
+        #expect(policy.match(method: "GET", target: "/export")?.route.cost == 25)
+        let encoded = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
+        #expect(encoded.components(separatedBy: "\"cost\"").count == 2)
+        #expect(try EndpointPolicy(json: Data(encoded.utf8)).routes == policy.routes)
     }
 
     @Test("JSON with a custom catalog")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SentryAuth
+import SentryAuthTesting
 
 @Suite("File key store")
 struct FileKeyStoreTests {

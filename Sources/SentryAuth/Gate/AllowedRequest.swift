@@ -1,0 +1,14 @@
+/// An allowed request: its principal, the route it matched and its rate-limit state.
+public struct AllowedRequest: Sendable {
+    /// Who the request acts for.
+    public let principal: Principal
+    /// The route and its path parameters.
+    public let match: EndpointMatch
+    /// The rate limiter's decision, for the response headers.
+    public let rateLimit: RateLimitDecision
+
+    /// The rate-limit headers to add to the response.
+    public var headers: [HTTPHeaderField] {
+        rateLimit.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }
+    }
+}

@@ -1,0 +1,85 @@
+/// A refused request: the complete response to send.
+///
+/// The body is `{"error": CODE, "message": MESSAGE}` with `Content-Type: application/json`. No part of
+/// it echoes the request: not the key, not the path, not the address.
+public struct GateRefusal: Error, Sendable, Hashable {
+    /// The documented error codes.
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        /// 401: missing or invalid API key.
+        case unauthorized = "UNAUTHORIZED"
+        /// 403: API key not allowed from this IP address.
+        case forbidden = "FORBIDDEN"
+        /// 404: no route for this method and path.
+        case notFound = "NOT_FOUND"
+        /// 403: API key missing required scopes for this endpoint.
+        case insufficientScope = "INSUFFICIENT_SCOPE"
+        /// 429: more requests than the key's limit.
+        case rateLimitExceeded = "RATE_LIMIT_EXCEEDED"
+
+        /// The HTTP status for the code.
+        public var status: Int {
+            switch self {
+            case .unauthorized: 401
+            case .forbidden, .insufficientScope: 403
+            case .notFound: 404
+            case .rateLimitExceeded: 429
+            }
+        }
+    }
+
+    /// Why the request was refused, in more detail than the response says: for the server's logs.
+    public enum Reason: Sendable, Hashable {
+        /// No credentials: no `Authorization` header, an empty one, or another scheme.
+        case missingCredentials
+        /// An `Authorization` header that is not one well-formed bearer token.
+        case malformedAuthorization
+        /// A bearer token that is not a valid, active key.
+        case invalidKey(KeyRejection)
+        /// The key's allowlist does not contain the client address (or it is unknown).
+        case addressNotAllowed
+        /// No route for the method and path.
+        case noRoute
+        /// The key lacks these scopes.
+        case insufficientScope(missing: ScopeSet)
+        /// The key's rate limit is spent.
+        case rateLimited
+    }
+
+    /// The error code.
+    public let code: Code
+    /// The message for the client.
+    public let message: String
+    /// The detailed reason, for logs.
+    public let reason: Reason
+    /// Every response header, `Content-Type` first.
+    public let headers: [HTTPHeaderField]
+
+    /// The HTTP status.
+    public var status: Int { code.status }
+
+    /// The JSON body: `{"error":"CODE","message":"MESSAGE"}`.
+    public var body: String {
+        "{\"error\":\(JSONText.quoted(code.rawValue)),\"message\":\(JSONText.quoted(message))}"
+    }
+}
+
+/// Minimal JSON string quoting for the refusal body.
+enum JSONText {
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
