@@ -53,6 +53,9 @@ public struct GateRefusal: Error, Sendable, Hashable {
     public let reason: Reason
     /// Every response header, `Content-Type` first.
     public let headers: [HTTPHeaderField]
+    /// The key the request presented, once it was found (refusals after the credentials step), for
+    /// logs: an identifier, never the key. Not part of the response.
+    public var keyID: APIKeyID? = nil
 
     /// The HTTP status.
     public var status: Int { code.status }

@@ -110,12 +110,13 @@ public struct RequestGate: Sendable {
 
         // 2. Client address.
         guard record.isAllowed(from: request.clientAddress) else {
-            return .refused(refusal(.forbidden, "API key not allowed from this IP address.", .addressNotAllowed))
+            return .refused(
+                refusal(.forbidden, "API key not allowed from this IP address.", .addressNotAllowed, key: record.id))
         }
 
         // 3. Route.
         guard let match = policy.match(method: request.method, target: request.target) else {
-            return .refused(refusal(.notFound, "No endpoint matches this method and path.", .noRoute))
+            return .refused(refusal(.notFound, "No endpoint matches this method and path.", .noRoute, key: record.id))
         }
 
         // 4. Scopes.
@@ -125,7 +126,7 @@ public struct RequestGate: Sendable {
             return .refused(
                 refusal(
                     .insufficientScope, "API key missing required scopes for this endpoint: \(missing.formatted).",
-                    .insufficientScope(missing: missing),
+                    .insufficientScope(missing: missing), key: record.id,
                     challenge: "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(needed)\""))
         }
 
@@ -144,7 +145,7 @@ public struct RequestGate: Sendable {
             return .refused(
                 refusal(
                     .rateLimitExceeded, "Rate limit exceeded. Please try again in \(seconds) seconds.", .rateLimited,
-                    extra: decision.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }))
+                    key: record.id, extra: decision.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }))
         }
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
         return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
@@ -157,12 +158,12 @@ public struct RequestGate: Sendable {
     }
 
     private func refusal(
-        _ code: GateRefusal.Code, _ message: String, _ reason: GateRefusal.Reason, challenge: String? = nil,
-        extra: [HTTPHeaderField] = []
+        _ code: GateRefusal.Code, _ message: String, _ reason: GateRefusal.Reason, key: APIKeyID? = nil,
+        challenge: String? = nil, extra: [HTTPHeaderField] = []
     ) -> GateRefusal {
         var headers = [HTTPHeaderField(name: "Content-Type", value: "application/json")]
         if let challenge { headers.append(HTTPHeaderField(name: "WWW-Authenticate", value: challenge)) }
         headers += extra
-        return GateRefusal(code: code, message: message, reason: reason, headers: headers)
+        return GateRefusal(code: code, message: message, reason: reason, headers: headers, keyID: key)
     }
 }

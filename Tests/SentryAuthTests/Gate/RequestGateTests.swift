@@ -195,6 +195,24 @@ struct RequestGateTests {
         #expect(try await fixture.evaluate(fixture.request(key)).code == "RATE_LIMIT_EXCEEDED")
     }
 
+    @Test("A refusal names the key it found (for logs), never before the credentials step")
+    func refusalKeyID() async throws {
+        let fixture = GateFixture()
+        let created = try await fixture.manager.create(
+            for: .acme, name: "k", scopes: [.salesRead], allowlist: try IPAllowlist(parsing: ["203.0.113.0/24"]),
+            rateLimit: try RateLimit(limit: 1, window: .seconds(60)))
+        let id = created.record.id
+        #expect(try await fixture.evaluate(fixture.request(nil)).refusal?.keyID == nil)
+        #expect(try await fixture.evaluate(fixture.request(APIKey.generate())).refusal?.keyID == nil)
+        #expect(try await fixture.evaluate(fixture.request(created.key, from: nil)).refusal?.keyID == id)
+        #expect(try await fixture.evaluate(fixture.request(created.key, "GET", "/nowhere")).refusal?.keyID == id)
+        #expect(try await fixture.evaluate(fixture.request(created.key)).refusal?.keyID == id)  // needs customer:read
+        #expect(try await fixture.evaluate(fixture.request(created.key, "GET", "/public/api/v1/sales")).allowed != nil)
+        let limited = try #require(
+            try await fixture.evaluate(fixture.request(created.key, "GET", "/public/api/v1/sales")).refusal)
+        #expect(limited.code == .rateLimitExceeded && limited.keyID == id)
+    }
+
     @Test("A route's declared cost is what a request spends, unless the request says otherwise")
     func routeCost() async throws {
         let fixture = GateFixture()

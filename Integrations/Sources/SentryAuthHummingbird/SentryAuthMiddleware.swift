@@ -1,0 +1,94 @@
+public import HTTPTypes
+public import Hummingbird
+public import NIOCore
+public import SentryAuth
+public import SentryAuthNIO
+
+/// Hummingbird middleware that puts the ``RequestGate`` in front of the routes after it.
+///
+/// For each request it resolves the client address from the channel's peer and the forwarding
+/// header of your trusted proxies (``ClientAddressResolver``), asks the gate, and then either
+/// - runs the rest of the chain with ``SentryAuthRequestContext/principal`` set, adding the
+///   rate-limit headers to the response, or
+/// - answers the refusal itself: its status, headers and `{"error": …, "message": …}` body.
+///
+/// Every decision is counted and every refusal logged at debug level (``DecisionObserver``).
+///
+/// ```swift
+/// let router = Router(context: BasicSentryAuthRequestContext.self)
+/// router.add(middleware: SentryAuthMiddleware(gate: gate))
+/// router.get("/public/api/v1/customers") { _, context in
+///     "customers of \(try context.requirePrincipal().merchantID)"
+/// }
+/// ```
+public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMiddleware {
+    /// The gate every request passes.
+    public let gate: RequestGate
+    /// How the client address is found behind proxies.
+    public let resolver: ClientAddressResolver
+    /// Counts and logs decisions.
+    public let observer: DecisionObserver
+
+    /// Creates the middleware.
+    ///
+    /// - Parameters:
+    ///   - gate: The gate.
+    ///   - resolver: Which proxies to trust; none by default (the peer is the client).
+    ///   - observer: Metrics and logs; a new ``DecisionObserver`` by default.
+    public init(
+        gate: RequestGate, resolver: ClientAddressResolver = ClientAddressResolver(trustedProxies: IPAllowlist()),
+        observer: DecisionObserver = DecisionObserver()
+    ) {
+        self.gate = gate
+        self.resolver = resolver
+        self.observer = observer
+    }
+
+    /// Runs the gate, then the rest of the chain or the refusal.
+    ///
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - context: The request context; its principal is set for the rest of the chain.
+    ///   - next: The rest of the chain.
+    /// - Returns: The handler's response with the rate-limit headers, or the refusal.
+    @inlinable
+    public func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let headers = request.headers
+        let decision = try await gate.evaluate(
+            GateRequest(
+                method: request.method.rawValue, target: request.head.path ?? "",
+                authorization: headers[values: .authorization],
+                clientAddress: resolver.resolve(
+                    peer: context.remoteAddress.flatMap(IPAddress.init(socketAddress:)),
+                    forwardedFor: resolver.header == .xForwardedFor ? headers[values: .xForwardedFor] : [],
+                    forwarded: resolver.header == .forwarded ? headers[values: .forwarded] : [])))
+        observer.record(decision, logger: context.logger)
+        switch decision {
+        case .allowed(let allowed):
+            var context = context
+            context.principal = allowed.principal
+            var response = try await next(request, context)
+            for field in allowed.headers {
+                if let name = HTTPField.Name(field.name) { response.headers[name] = field.value }
+            }
+            return response
+        case .refused(let refusal):
+            var fields = HTTPFields()
+            for field in refusal.headers {
+                if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
+            }
+            return Response(
+                status: HTTPResponse.Status(code: refusal.status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: refusal.body)))
+        }
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Forwarded-For`.
+    @usableFromInline static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    /// `Forwarded` (RFC 7239).
+    @usableFromInline static let forwarded = HTTPField.Name("Forwarded")!
+}

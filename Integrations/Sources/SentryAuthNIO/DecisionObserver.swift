@@ -1,0 +1,96 @@
+public import Logging
+public import CoreMetrics
+public import SentryAuth
+
+/// Counts and logs the gate's decisions, for the server adapters.
+///
+/// - Metrics (swift-metrics): every decision increments `sentry_auth_decisions_total` with an
+///   `outcome` dimension: `allowed`, `unauthorized`, `forbidden`, `not_found`,
+///   `insufficient_scope` or `rate_limited`.
+/// - Logs (swift-log): every refusal at `debug` level, with its reason and, once the key was found,
+///   its key ID — never the key.
+///
+/// The six counters are created once, so recording a decision costs one counter increment.
+public struct DecisionObserver: Sendable {
+    /// The counter's label.
+    public static let metricLabel = "sentry_auth_decisions_total"
+
+    private let allowed: Counter
+    private let unauthorized: Counter
+    private let forbidden: Counter
+    private let notFound: Counter
+    private let insufficientScope: Counter
+    private let rateLimited: Counter
+
+    /// Creates an observer.
+    ///
+    /// - Parameter factory: Where the counters come from; the metrics system bootstrapped when the
+    ///   observer is made, by default.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        func counter(_ outcome: String) -> Counter {
+            Counter(label: Self.metricLabel, dimensions: [("outcome", outcome)], factory: factory)
+        }
+        allowed = counter("allowed")
+        unauthorized = counter("unauthorized")
+        forbidden = counter("forbidden")
+        notFound = counter("not_found")
+        insufficientScope = counter("insufficient_scope")
+        rateLimited = counter("rate_limited")
+    }
+
+    /// The `outcome` dimension of a decision.
+    ///
+    /// - Parameter decision: A gate decision.
+    /// - Returns: `allowed`, `unauthorized`, `forbidden`, `not_found`, `insufficient_scope` or `rate_limited`.
+    public static func outcome(of decision: GateDecision) -> String {
+        guard case .refused(let refusal) = decision else { return "allowed" }
+        return switch refusal.code {
+        case .unauthorized: "unauthorized"
+        case .forbidden: "forbidden"
+        case .notFound: "not_found"
+        case .insufficientScope: "insufficient_scope"
+        case .rateLimitExceeded: "rate_limited"
+        }
+    }
+
+    /// Counts a decision and logs a refusal at debug level.
+    ///
+    /// - Parameters:
+    ///   - decision: The gate's decision.
+    ///   - logger: The request's logger.
+    public func record(_ decision: GateDecision, logger: Logger) {
+        switch decision {
+        case .allowed:
+            allowed.increment()
+        case .refused(let refusal):
+            switch refusal.code {
+            case .unauthorized: unauthorized.increment()
+            case .forbidden: forbidden.increment()
+            case .notFound: notFound.increment()
+            case .insufficientScope: insufficientScope.increment()
+            case .rateLimitExceeded: rateLimited.increment()
+            }
+            logger.debug(
+                "SentryAuth refused a request",
+                metadata: [
+                    "sentry_auth.status": "\(refusal.status)", "sentry_auth.code": "\(refusal.code.rawValue)",
+                    "sentry_auth.reason": "\(Self.describe(refusal.reason))",
+                    "sentry_auth.key_id": "\(refusal.keyID?.rawValue ?? "-")",
+                ])
+        }
+    }
+
+    /// A reason for logs: what was wrong, never the presented key (``KeyRejection`` and
+    /// ``APIKeyFormatError`` never hold it).
+    static func describe(_ reason: GateRefusal.Reason) -> String {
+        switch reason {
+        case .missingCredentials: "missing credentials"
+        case .malformedAuthorization: "malformed Authorization header"
+        case .invalidKey(let rejection): "invalid key: \(rejection)"
+        case .addressNotAllowed: "client address not in the key's allowlist"
+        case .noRoute: "no route"
+        case .insufficientScope(let missing): "missing scopes \(missing.formatted)"
+        case .rateLimited: "rate limited"
+        }
+    }
+}

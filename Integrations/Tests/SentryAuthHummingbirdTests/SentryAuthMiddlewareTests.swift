@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import IntegrationTestSupport
+import Logging
+import MetricsTestKit
+import NIOEmbedded
+import SentryAuth
+import SentryAuthHummingbird
+import SentryAuthNIO
+import Synchronization
+import Testing
+
+@Suite("Hummingbird middleware, live over loopback")
+struct SentryAuthMiddlewareTests {
+    /// An application whose one handler answers with the principal's merchant.
+    static func application(
+        _ world: SentryWorld, metrics: TestMetrics = TestMetrics(), logs: LogCapture = LogCapture()
+    ) -> some ApplicationProtocol {
+        let router = Router(context: BasicSentryAuthRequestContext.self)
+        router.add(
+            middleware: SentryAuthMiddleware(
+                gate: world.gate, resolver: world.resolver, observer: DecisionObserver(factory: metrics)))
+        for method in [HTTPRequest.Method.get, .post] {
+            router.on("**", method: method) { _, context in
+                "merchant \(try context.requirePrincipal().merchantID)"
+            }
+        }
+        var logger = Logger(label: "test") { _ in logs.handler() }
+        logger.logLevel = .debug
+        return Application(router: router, logger: logger)
+    }
+
+    @Test("Every answer of the gate over real HTTP: status, headers and JSON body")
+    func everyAnswer() async throws {
+        let world = try await SentryWorld()
+        let metrics = TestMetrics()
+        let logs = LogCapture()
+        try await Self.application(world, metrics: metrics, logs: logs).test(.live) { testClient in
+            let client = LiveClient(port: try #require(testClient.port))
+            defer { Task { try? await client.shutdown() } }
+            try await LiveGateChecks.run(client, world: world, handlerEcho: "merchant merchant_42")
+            try await client.shutdown()
+        }
+        // Every decision counted by outcome.
+        func count(_ outcome: String) -> Int64 {
+            metrics.counterTotal(label: DecisionObserver.metricLabel, dimensions: [("outcome", outcome)])
+        }
+        #expect(count("allowed") == 62)  // the first request, the expiring key, the proxied client, 59 more
+        #expect(count("unauthorized") == 5)
+        #expect(count("forbidden") == 3)
+        #expect(count("not_found") == 3)
+        #expect(count("insufficient_scope") == 1)
+        #expect(count("rate_limited") == 1)
+        // Refusals logged at debug with reason and key ID, never a key.
+        let lines = logs.lines
+        #expect(
+            lines.contains { $0.contains("sentry_auth.code=FORBIDDEN") && $0.contains(world.office.record.id.rawValue) }
+        )
+        #expect(lines.contains { $0.contains("sentry_auth.reason=invalid key: The API key has been revoked.") })
+        for created in [world.full, world.office, world.narrow, world.revoked, world.expiring] {
+            #expect(!lines.contains { $0.contains(created.key.revealSecret()) })
+        }
+        // Nothing shaped like a key at all (the only "sntr_" allowed is the expected prefix, quoted).
+        let keyShape = /sntr_[A-Za-z0-9_-]{8,}/
+        #expect(!lines.contains { $0.contains(keyShape) }, "\(lines.filter { $0.contains("sntr_") })")
+        #expect(lines.contains { $0.contains(#"does not start with \"sntr_\""#) || $0.contains("does not start with") })
+    }
+
+    @Test("8 concurrent clients × 20 requests on one 60-per-minute key: exactly 60 allowed")
+    func concurrentClients() async throws {
+        let world = try await SentryWorld()
+        try await Self.application(world).test(.live) { testClient in
+            let client = LiveClient(port: try #require(testClient.port))
+            try await LiveGateChecks.concurrentClients(client, key: world.busy)
+            try await client.shutdown()
+        }
+    }
+
+    @Test("The test client of HummingbirdTesting sees the same answer (the adapter works with any client)")
+    func hummingbirdTestClient() async throws {
+        let world = try await SentryWorld()
+        try await Self.application(world).test(.live) { client in
+            let key = world.full.key.revealSecret()
+            try await client.execute(
+                uri: "/public/api/v1/sales/s_1", method: .get, headers: [.authorization: "Bearer \(key)"]
+            ) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "merchant merchant_42")
+                #expect(response.headers[HTTPField.Name("X-RateLimit-Remaining")!] == "59")
+            }
+        }
+    }
+
+    @Test("A handler behind no middleware cannot get a principal: it fails closed")
+    func noMiddleware() throws {
+        var context = BasicSentryAuthRequestContext(
+            source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
+        #expect(throws: HTTPError.self) { try context.requirePrincipal() }
+        context.principal = Principal(
+            merchantID: SentryWorld.merchant, keyID: APIKeyID("key_1")!, scopes: [.salesRead])
+        #expect(try context.requirePrincipal().merchantID == SentryWorld.merchant)
+    }
+}
+
+/// Collects formatted log lines (message and metadata) from every logger made with ``handler()``.
+final class LogCapture: Sendable {
+    private let captured = Mutex<[String]>([])
+
+    var lines: [String] { captured.withLock { $0 } }
+
+    func handler() -> some LogHandler { Handler(capture: self) }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            let text = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            capture.captured.withLock { $0.append("\(event.level) \(event.message) \(text)") }
+        }
+    }
+}

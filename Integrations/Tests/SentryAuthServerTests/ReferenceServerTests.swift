@@ -1,0 +1,123 @@
+import Foundation
+import IntegrationTestSupport
+import SentryAuth
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The `sentry-auth-server` executable, started as a process on a free loopback port.
+final class ServerProcess: @unchecked Sendable {
+    // @unchecked: `process` and the pipe are touched only by the test that owns the server.
+    let process = Process()
+    let port: Int
+    private let output = Pipe()
+
+    init(_ arguments: [String]) throws {
+        let testBinary = URL(
+            fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let executable = testBinary.deletingLastPathComponent().appendingPathComponent("sentry-auth-server")
+        try #require(FileManager.default.isExecutableFile(atPath: executable.path), "built next to the tests")
+        process.executableURL = executable
+        process.arguments = arguments + ["--port", "0"]
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        // The first line is "listening on 127.0.0.1:PORT"; give up after 30 s.
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while !text.contains("\n"), Date() < deadline, process.isRunning {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let line = text.split(separator: "\n").first, line.hasPrefix("listening on "),
+            let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
+            process.terminate()
+            throw ServerError(message: "the server did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    /// Sends SIGTERM and waits for the exit status (at most 30 s).
+    func stop() async throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning {
+            process.interrupt()
+            throw ServerError(message: "the server did not stop within 30 s of SIGTERM")
+        }
+        return process.terminationStatus
+    }
+
+    struct ServerError: Error { let message: String }
+}
+
+@Suite("sentry-auth-server, as a process")
+struct ReferenceServerTests {
+    @Test("Serves the Sentry routes behind the gate, scoped to the key's merchant; stops cleanly on SIGTERM")
+    func servesAndStops() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-server-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storePath = directory.appendingPathComponent("keys.json").path
+        let manager = KeyManager(store: FileKeyStore(path: storePath))
+        let key = try await manager.create(for: MerchantID("merchant_7")!, name: "web", scopes: [.customerRead])
+
+        let server = try ServerProcess(["--store", storePath])
+        let client = LiveClient(port: server.port)
+        let bearer = ("Authorization", "Bearer \(key.key.revealSecret())")
+        let allowed = try await client.send("GET", "/public/api/v1/customers/cus_9?expand=invoices", [bearer])
+        #expect(allowed.status == 200)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(allowed.body.utf8)) as? [String: Any])
+        #expect(answer["merchant_id"] as? String == "merchant_7")
+        #expect(answer["key_id"] as? String == key.record.id.rawValue)
+        #expect(answer["endpoint"] as? String == "GET /public/api/v1/customers/{id}")
+        #expect(answer["parameters"] as? [String: String] == ["id": "cus_9"])
+        #expect(allowed.header("X-RateLimit-Remaining") == "59")
+
+        let missing = try await client.send("GET", "/public/api/v1/customers")
+        #expect(missing.status == 401)
+        #expect(try missing.json == ["error": "UNAUTHORIZED", "message": "Missing API key."])
+        let scope = try await client.send("POST", "/public/api/v1/customers", [bearer])
+        #expect(scope.status == 403)
+        #expect(try scope.json["error"] == "INSUFFICIENT_SCOPE")
+        let noRoute = try await client.send("GET", "/public/api/v1/refunds", [bearer])
+        #expect(noRoute.status == 404)
+        #expect(try noRoute.json["error"] == "NOT_FOUND")
+
+        // A revocation written to the store by another process is seen at the next request.
+        try await manager.revoke(key.record.id)
+        #expect(try await client.send("GET", "/public/api/v1/customers", [bearer]).status == 401)
+
+        try await client.shutdown()
+        #expect(try await server.stop() == 0)
+    }
+
+    @Test("Bad usage exits 2 with a message; a corrupted store exits 3")
+    func badUsage() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-server-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let corrupted = directory.appendingPathComponent("keys.json").path
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: corrupted))
+        for (arguments, status) in [
+            ([] as [String], Int32(2)), (["--store", ""], 2), (["--store", "x", "--port", "70000"], 2),
+            (["--store", "x", "--trusted-proxy", "10.0.0.1/8"], 2), (["--store", corrupted], 3),
+        ] {
+            let process = Process()
+            let testBinary = URL(
+                fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            process.executableURL = testBinary.deletingLastPathComponent().appendingPathComponent("sentry-auth-server")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == status, "\(arguments)")
+        }
+    }
+}
