@@ -1,4 +1,5 @@
 public import Hummingbird
+public import HummingbirdAuth
 public import NIOCore
 public import SentryAuth
 
@@ -35,12 +36,25 @@ extension SentryAuthRequestContext {
     }
 }
 
-/// The smallest ``SentryAuthRequestContext``: core storage, the peer address and the principal.
-public struct BasicSentryAuthRequestContext: SentryAuthRequestContext {
+/// With hummingbird-auth: a context that is both a ``SentryAuthRequestContext`` and an
+/// `AuthRequestContext` whose identity is the ``Principal`` keeps one value for both, so
+/// hummingbird-auth's guards (`IsAuthenticatedMiddleware`, `context.requireIdentity()`) compose
+/// with ``SentryAuthMiddleware``: declare `var identity: Principal?` and nothing else.
+extension SentryAuthRequestContext where Self: AuthRequestContext, Self.Identity == Principal {
+    /// The principal, stored as hummingbird-auth's identity.
+    public var principal: Principal? {
+        get { identity }
+        set { identity = newValue }
+    }
+}
+
+/// The smallest ``SentryAuthRequestContext``: core storage, the peer address and the principal,
+/// which is also its hummingbird-auth identity.
+public struct BasicSentryAuthRequestContext: SentryAuthRequestContext, AuthRequestContext {
     /// Hummingbird's core context storage.
     public var coreContext: CoreRequestContextStorage
-    /// Who an allowed request acts for.
-    public var principal: Principal?
+    /// Who an allowed request acts for (``SentryAuthRequestContext/principal`` reads it).
+    public var identity: Principal?
     /// The socket's peer address.
     public let remoteAddress: SocketAddress?
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Hummingbird
 import SentryAuth
 import SentryAuthHummingbird
@@ -28,10 +29,18 @@ enum SentryAPI {
         policy: EndpointPolicy, gate: RequestGate?, resolver: ClientAddressResolver
     ) -> Router<BasicSentryAuthRequestContext> {
         let router = Router(context: BasicSentryAuthRequestContext.self)
-        if let gate { router.add(middleware: SentryAuthMiddleware(gate: gate, resolver: resolver)) }
+        // The published contract, outside the gate.
+        let document = (try? OpenAPIDocument.json(for: policy)) ?? Data("{}".utf8)
+        router.get("/openapi.json") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
+        }
+        let api = router.group()
+        if let gate { api.add(middleware: SentryAuthMiddleware(gate: gate, resolver: resolver)) }
         let methods = Set(policy.routes.flatMap(\.methods).map(\.rawValue))
         for method in methods.sorted() {
-            router.on("**", method: HTTPRequest.Method(method)!) { request, context in
+            api.on("**", method: HTTPRequest.Method(method)!) { request, context in
                 try answer(request, context, policy: policy)
             }
         }

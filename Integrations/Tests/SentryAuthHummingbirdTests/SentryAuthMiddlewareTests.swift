@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdAuth
 import HummingbirdTesting
 import IntegrationTestSupport
 import Logging
@@ -101,6 +102,35 @@ struct SentryAuthMiddlewareTests {
         context.principal = Principal(
             merchantID: SentryWorld.merchant, keyID: APIKeyID("key_1")!, scopes: [.salesRead])
         #expect(try context.requirePrincipal().merchantID == SentryWorld.merchant)
+    }
+}
+
+@Suite("Hummingbird middleware with hummingbird-auth")
+struct HummingbirdAuthCompositionTests {
+    @Test("The principal is hummingbird-auth's identity: its guards compose with the gate")
+    func identity() async throws {
+        let world = try await SentryWorld()
+        let router = Router(context: BasicSentryAuthRequestContext.self)
+        router.add(middleware: SentryAuthMiddleware(gate: world.gate))
+        router.add(middleware: IsAuthenticatedMiddleware())
+        router.get("/public/api/v1/sales") { _, context in
+            "identity \(try context.requireIdentity().keyID), principal \(try context.requirePrincipal().keyID)"
+        }
+        try await Application(router: router).test(.live) { client in
+            try await client.execute(
+                uri: "/public/api/v1/sales", method: .get,
+                headers: [.authorization: "Bearer \(world.narrow.key.revealSecret())"]
+            ) { response in
+                #expect(response.status == .ok)
+                let id = world.narrow.record.id
+                #expect(String(buffer: response.body) == "identity \(id), principal \(id)")
+            }
+            // Refused by the gate before hummingbird-auth's guard is reached.
+            try await client.execute(uri: "/public/api/v1/sales", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == #"Bearer realm="Sentry Payments API""#)
+            }
+        }
     }
 }
 

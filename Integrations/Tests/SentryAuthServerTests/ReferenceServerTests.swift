@@ -89,6 +89,25 @@ struct ReferenceServerTests {
         #expect(noRoute.status == 404)
         #expect(try noRoute.json["error"] == "NOT_FOUND")
 
+        // The published contract, served without a key: every route of the policy, its scopes, every answer.
+        let document = try await client.send("GET", "/openapi.json")
+        #expect(document.status == 200 && document.header("Content-Type") == "application/json")
+        let openAPI = try #require(try JSONSerialization.jsonObject(with: Data(document.body.utf8)) as? [String: Any])
+        #expect(openAPI["openapi"] as? String == "3.1.0")
+        let paths = try #require(openAPI["paths"] as? [String: [String: Any]])
+        var operations = 0
+        for route in EndpointPolicy.sentry.routes {
+            for method in route.methods {
+                let operation = try #require(paths[route.template]?[method.rawValue.lowercased()] as? [String: Any])
+                let security = try #require(operation["security"] as? [[String: [String]]])
+                #expect(security == [["bearer": route.requiredScopes.scopes.map(\.name)]])
+                let responses = try #require(operation["responses"] as? [String: Any])
+                #expect(Set(responses.keys) == ["200", "401", "403", "404", "429"])
+                operations += 1
+            }
+        }
+        #expect(operations == 21 && paths.values.map(\.count).reduce(0, +) == 21)
+
         // A revocation written to the store by another process is seen at the next request.
         try await manager.revoke(key.record.id)
         #expect(try await client.send("GET", "/public/api/v1/customers", [bearer]).status == 401)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The reference server against its own published contract: starts sentry-auth-server on a free
+# loopback port over a temporary key store, then runs schemathesis against /openapi.json with a
+# valid key (every scope, a high limit) and with none. Fails on any 5xx or any response that does
+# not conform to the document (status, content type, headers, body schema), and when the server
+# does not stop cleanly on SIGTERM. Needs both packages built (debug).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+examples="${1:-50}"
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+python3 -m pip install -q --root-user-action=ignore "schemathesis==4.32.5"
+command -v schemathesis >/dev/null || { echo "contract: schemathesis is not installed"; exit 1; }
+
+.build/debug/sentry-auth keys create --store "$work/keys.json" --merchant merchant_42 \
+    --scopes customer:read,customer:write,invoice:read,invoice:write,invoice:remind,sales:read \
+    --limit 100000/60 --name "contract" >"$work/created.txt"
+key=$(awk '/^key:/ {print $2}' "$work/created.txt")
+
+Integrations/.build/debug/sentry-auth-server --store "$work/keys.json" --port 0 >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "^listening on " "$work/server.log" && break
+    sleep 0.1
+done
+port=$(sed -nE 's/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$work/server.log")
+[ -n "$port" ] || { echo "contract: the server did not start"; cat "$work/server.log"; exit 1; }
+echo "contract: sentry-auth-server on 127.0.0.1:$port"
+
+checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance
+for mode in with-key without-key; do
+    headers=()
+    [ "$mode" = with-key ] && headers=(-H "Authorization: Bearer $key")
+    echo "contract: schemathesis, $mode, $examples examples per operation"
+    schemathesis run "http://127.0.0.1:$port/openapi.json" --checks "$checks" "${headers[@]}" \
+        -n "$examples" --seed 42 --request-timeout 10 --no-color >"$work/$mode.log" 2>&1 || {
+        # The key is a secret: never print it, even from a failing run.
+        sed "s/$key/sntr_…/g" "$work/$mode.log" | tail -60
+        echo "contract: FAILED ($mode)"
+        exit 1
+    }
+    grep -E "test cases|passed|failed" "$work/$mode.log" | sed "s/$key/sntr_…/g" | tail -3
+done
+
+kill -TERM "$server_pid"
+status=0
+wait "$server_pid" || status=$?
+server_pid=""
+[ "$status" = 0 ] || { echo "contract: the server exited $status after SIGTERM"; exit 1; }
+echo "contract: the server stopped cleanly on SIGTERM"

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Load on the reference server over loopback, with the gate and without it, in one run:
+#
+#   Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N]
+#
+# Creates N keys (every scope, a limit of 100,000 a minute, so the limiter never refuses) in a
+# temporary store, starts `sentry-auth-server` on a free port, drives it with wrk (two threads, a
+# random key per request from a Lua script), then does the same with `--no-gate`. Prints requests
+# per second and p99 latency for both and the ratio. Release builds by default (--debug for CI's
+# smoke run, which reuses the debug build). Every request goes to 127.0.0.1 and the run is bounded
+# by --seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+configuration=release
+seconds=10
+keys=200
+connections=32
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --debug) configuration=debug ;;
+        --seconds) seconds="$2"; shift ;;
+        --keys) keys="$2"; shift ;;
+        --connections) connections="$2"; shift ;;
+        *) echo "usage: Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N]"; exit 2 ;;
+    esac
+    shift
+done
+command -v wrk >/dev/null || { echo "load: wrk is not installed (apt-get install -y wrk)"; exit 1; }
+if [ "$configuration" = release ]; then
+    swift build -c release --product sentry-auth >/dev/null
+    swift build -c release --package-path Integrations --product sentry-auth-server >/dev/null
+fi
+cli=".build/$configuration/sentry-auth"
+server="Integrations/.build/$configuration/sentry-auth-server"
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+for index in $(seq 1 "$keys"); do
+    "$cli" keys create --store "$work/keys.json" --merchant "merchant_$((index % 10))" --limit 100000/60 \
+        --scopes customer:read,customer:write,invoice:read,invoice:write,invoice:remind,sales:read \
+        --name "load $index" | awk '/^key:/ {print $2}' >>"$work/keys.txt"
+done
+cat >"$work/keys.lua" <<LUA
+local keys = {}
+for line in io.lines("$work/keys.txt") do keys[#keys + 1] = line end
+math.randomseed(42)
+request = function()
+    return wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. keys[math.random(#keys)] })
+end
+LUA
+
+run() {
+    local label="$1"
+    shift
+    "$server" --store "$work/keys.json" --port 0 "$@" >"$work/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 100); do
+        grep -q "^listening on " "$work/server.log" && break
+        sleep 0.1
+    done
+    local port
+    port=$(sed -nE 's/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$work/server.log")
+    [ -n "$port" ] || { echo "load: the server did not start"; exit 1; }
+    local url="http://127.0.0.1:$port/public/api/v1/customers/cus_8f3k2"
+    wrk -t2 -c"$connections" -d1s -s "$work/keys.lua" "$url" >/dev/null  # warm-up
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/keys.lua" "$url" >"$work/$label.txt"
+    # Every answer must have been a 200: wrk reports other statuses as "Non-2xx or 3xx responses".
+    if grep -q "Non-2xx" "$work/$label.txt"; then
+        echo "load: $label: some answers were not 200"
+        grep -E "Non-2xx|Requests/sec" "$work/$label.txt"
+        exit 1
+    fi
+    kill -TERM "$server_pid"
+    wait "$server_pid" || true
+    server_pid=""
+}
+run gate
+run no-gate --no-gate
+
+rps() { sed -nE 's/^Requests\/sec: *([0-9.]+)/\1/p' "$work/$1.txt"; }
+p99() { awk '$1 == "99%" {print $2}' "$work/$1.txt"; }
+gate_rps=$(rps gate)
+plain_rps=$(rps no-gate)
+echo "load: $configuration build, $keys keys, wrk -t2 -c$connections -d${seconds}s, random key per request"
+printf 'load: with the gate:    %10.0f requests/s, p99 %s\n' "$gate_rps" "$(p99 gate)"
+printf 'load: without the gate: %10.0f requests/s, p99 %s\n' "$plain_rps" "$(p99 no-gate)"
+python3 -c "print(f'load: with / without the gate: {$gate_rps / $plain_rps:.1%} of the throughput (target: at least 90 %)')"

@@ -1,0 +1,176 @@
+import Foundation
+import SentryAuth
+
+/// The OpenAPI 3.1 document of the routes the server guards, built from the endpoint policy so it
+/// cannot drift from what the gate enforces: the bearer security scheme, each operation's required
+/// scopes, and every answer the gate can give — 200, 401, 403 (`FORBIDDEN` and
+/// `INSUFFICIENT_SCOPE`), 404 and 429 — with the error body and its headers.
+enum OpenAPIDocument {
+    /// The document as JSON.
+    static func json(for policy: EndpointPolicy) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(JSONValue.object(document(for: policy)))
+    }
+
+    static func document(for policy: EndpointPolicy) -> [String: JSONValue] {
+        var paths: [String: JSONValue] = [:]
+        for route in policy.routes {
+            var item = paths[route.template]?.objectValue ?? [:]
+            let parameters = route.template.split(separator: "/").filter { $0.first == "{" }.map {
+                JSONValue.object([
+                    "name": .string(String($0.dropFirst().dropLast())), "in": .string("path"), "required": .bool(true),
+                    "schema": .object(["type": .string("string"), "minLength": .number(1)]),
+                ])
+            }
+            for method in route.methods {
+                item[method.rawValue.lowercased()] = .object(
+                    operation(route: route, method: method, parameters: parameters))
+            }
+            paths[route.template] = .object(item)
+        }
+        return [
+            "openapi": .string("3.1.0"),
+            "info": .object([
+                "title": .string("Sentry Payments API (reference server)"), "version": .string("1"),
+                "description": .string(
+                    "Every request needs `Authorization: Bearer sntr_…`; a key holds scopes, an optional IP allowlist "
+                        + "and a rate limit (60 requests a minute by default)."),
+            ]),
+            "paths": .object(paths),
+            "components": .object([
+                "securitySchemes": .object([
+                    "bearer": .object([
+                        "type": .string("http"), "scheme": .string("bearer"), "bearerFormat": .string("sntr_ API key"),
+                    ])
+                ]),
+                "schemas": .object([
+                    "Error": .object([
+                        "type": .string("object"), "required": .array([.string("error"), .string("message")]),
+                        "additionalProperties": .bool(false),
+                        "properties": .object([
+                            "error": .object([
+                                "type": .string("string"),
+                                "enum": .array(GateRefusal.Code.allCases.map { .string($0.rawValue) }),
+                            ]),
+                            "message": .object(["type": .string("string")]),
+                        ]),
+                    ]),
+                    "Answer": .object([
+                        "type": .string("object"),
+                        "required": .array(["merchant_id", "key_id", "endpoint", "parameters"].map { .string($0) }),
+                        "properties": .object([
+                            "merchant_id": .object(["type": .string("string")]),
+                            "key_id": .object(["type": .string("string")]),
+                            "endpoint": .object(["type": .string("string")]),
+                            "parameters": .object([
+                                "type": .string("object"), "additionalProperties": .object(["type": .string("string")]),
+                            ]),
+                        ]),
+                    ]),
+                ]),
+                "headers": .object(headers),
+            ]),
+        ]
+    }
+
+    static func operation(
+        route: EndpointPolicy.Route, method: EndpointPolicy.Method, parameters: [JSONValue]
+    ) -> [String: JSONValue] {
+        let head = method == .head
+        func response(_ description: String, schema: String, headers names: [String]) -> JSONValue {
+            var response: [String: JSONValue] = ["description": .string(description)]
+            if !head {
+                response["content"] = .object([
+                    "application/json": .object(["schema": .object(["$ref": .string("#/components/schemas/\(schema)")])]
+                    )
+                ])
+            }
+            if !names.isEmpty {
+                response["headers"] = .object(
+                    Dictionary(
+                        uniqueKeysWithValues: names.map {
+                            ($0, .object(["$ref": .string("#/components/headers/\($0)")]))
+                        }))
+            }
+            return .object(response)
+        }
+        let rateLimitHeaders = [
+            "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit",
+        ]
+        let scopes = route.requiredScopes.scopes.map(\.name)
+        return [
+            "operationId": .string(operationID(method: method, template: route.template)),
+            "summary": .string(
+                "Needs " + (scopes.isEmpty ? "any valid key" : scopes.joined(separator: ", "))
+                    + (route.cost == 1 ? "" : "; costs \(route.cost) requests")),
+            "parameters": .array(parameters),
+            "security": .array([.object(["bearer": .array(scopes.map { .string($0) })])]),
+            "x-required-scopes": .array(scopes.map { .string($0) }),
+            "responses": .object([
+                "200": response(
+                    "Allowed: the merchant the request acts for", schema: "Answer", headers: rateLimitHeaders),
+                "401": response(
+                    "UNAUTHORIZED: missing or invalid API key", schema: "Error", headers: ["WWW-Authenticate"]),
+                "403": response(
+                    "FORBIDDEN (API key not allowed from this IP address) or INSUFFICIENT_SCOPE (API key missing "
+                        + "required scopes for this endpoint)", schema: "Error", headers: []),
+                "404": response(
+                    "NOT_FOUND: no endpoint matches this method and path (non-canonical paths never match)",
+                    schema: "Error", headers: []),
+                "429": response(
+                    "RATE_LIMIT_EXCEEDED: more requests than the key's limit in its window", schema: "Error",
+                    headers: rateLimitHeaders + ["Retry-After"]),
+            ]),
+        ]
+    }
+
+    /// `getPublicApiV1CustomersId` for `GET /public/api/v1/customers/{id}`.
+    static func operationID(method: EndpointPolicy.Method, template: String) -> String {
+        let words = template.split(separator: "/").map { $0.filter { $0.isLetter || $0.isNumber } }
+        return method.rawValue.lowercased() + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    static let headers: [String: JSONValue] = {
+        func header(_ description: String, _ schema: [String: JSONValue]) -> JSONValue {
+            .object(["description": .string(description), "required": .bool(true), "schema": .object(schema)])
+        }
+        let integer: [String: JSONValue] = ["type": .string("string"), "pattern": .string("^[0-9]+$")]
+        return [
+            "X-RateLimit-Limit": header("Requests allowed per window", integer),
+            "X-RateLimit-Remaining": header("Requests left in the current window", integer),
+            "X-RateLimit-Reset": header("Seconds until the window frees quota, rounded up", integer),
+            "RateLimit-Policy": header("IETF draft: `\"default\";q=LIMIT;w=WINDOW`", ["type": .string("string")]),
+            "RateLimit": header("IETF draft: `\"default\";r=REMAINING;t=RESET`", ["type": .string("string")]),
+            "Retry-After": header("Seconds to wait, rounded up, at least 1", integer),
+            "WWW-Authenticate": header(
+                "RFC 6750 challenge: `Bearer realm=\"…\"`, with `error=\"invalid_token\"` when a token was presented",
+                ["type": .string("string"), "pattern": .string("^Bearer realm=")]),
+        ]
+    }()
+}
+
+/// A JSON value, for building the document without Foundation's untyped dictionaries.
+enum JSONValue: Encodable, Sendable {
+    case string(String)
+    case number(Int)
+    case bool(Bool)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    var objectValue: [String: JSONValue]? {
+        if case .object(let object) = self { return object }
+        return nil
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .number(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+}
