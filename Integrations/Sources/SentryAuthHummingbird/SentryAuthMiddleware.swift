@@ -70,14 +70,14 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
             var context = context
             context.principal = allowed.principal
             var response = try await next(request, context)
-            for field in allowed.headers {
-                if let name = HTTPField.Name(field.name) { response.headers[name] = field.value }
+            for (name, value) in allowed.rateLimit.headers {
+                if let name = HTTPField.Name.known(name) { response.headers[name] = value }
             }
             return response
         case .refused(let refusal):
             var fields = HTTPFields()
             for field in refusal.headers {
-                if let name = HTTPField.Name(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
+                if let name = HTTPField.Name.known(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
             }
             return Response(
                 status: HTTPResponse.Status(code: refusal.status), headers: fields,
@@ -91,4 +91,16 @@ extension HTTPField.Name {
     @usableFromInline static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     /// `Forwarded` (RFC 7239).
     @usableFromInline static let forwarded = HTTPField.Name("Forwarded")!
+
+    @usableFromInline static let rateLimitNames: [String: HTTPField.Name] = Dictionary(
+        uniqueKeysWithValues: [
+            "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit",
+            "Retry-After", "Content-Type", "WWW-Authenticate",
+        ].map { ($0, HTTPField.Name($0)!) })
+
+    /// The name of a header the gate writes, made once (no parse per request); others are parsed.
+    @inlinable
+    static func known(_ name: String) -> HTTPField.Name? {
+        rateLimitNames[name] ?? HTTPField.Name(name)
+    }
 }

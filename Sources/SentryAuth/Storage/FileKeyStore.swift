@@ -48,6 +48,16 @@ public final class FileKeyStore: KeyStore {
     private struct Snapshot: Sendable {
         var signature: FileSignature?
         var records: [KeyRecord] = []
+        /// Index of each record by digest, built once per parse: a look-up is one hash probe.
+        var byDigest: [KeyDigest: Int] = [:]
+
+        init(signature: FileSignature? = nil, records: [KeyRecord] = []) {
+            self.signature = signature
+            self.records = records
+            for (index, record) in records.enumerated() where byDigest[record.digest] == nil {
+                byDigest[record.digest] = index
+            }
+        }
     }
 
     private struct FileSignature: Equatable {
@@ -78,7 +88,8 @@ public final class FileKeyStore: KeyStore {
     /// - Returns: The record, if one has that digest.
     /// - Throws: ``FileKeyStoreError`` when the file cannot be read or does not parse.
     public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
-        try currentRecords().first { $0.digest == digest }
+        let snapshot = try currentSnapshot()
+        return snapshot.byDigest[digest].map { snapshot.records[$0] }
     }
 
     /// The record with the identifier `id`, or `nil`.
@@ -107,14 +118,19 @@ public final class FileKeyStore: KeyStore {
         try currentRecords().sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    private func currentRecords() throws -> [KeyRecord] {
+    private func currentRecords() throws -> [KeyRecord] { try currentSnapshot().records }
+
+    /// The parsed file: the cached parse while the file's signature (device, inode, size,
+    /// modification time) is unchanged, else a new parse.
+    private func currentSnapshot() throws -> Snapshot {
         let signature = try Self.signature(of: path)
-        if let cached = cache.withLock({ $0.signature == signature && signature != nil ? $0.records : nil }) {
+        if let cached = cache.withLock({ $0.signature == signature && signature != nil ? $0 : nil }) {
             return cached
         }
         let (records, readSignature) = try loadRecords()
-        cache.withLock { $0 = Snapshot(signature: readSignature, records: records) }
-        return records
+        let snapshot = Snapshot(signature: readSignature, records: records)
+        cache.withLock { $0 = snapshot }
+        return snapshot
     }
 
     // MARK: Writes
