@@ -7,7 +7,8 @@ on this one, so a snippet that no longer matches the API fails CI. A block right
 
 A block right after `<!-- snippet: hummingbird -->` or `<!-- snippet: vapor -->` is a whole Swift
 file (imports included) that needs the framework: it is written to
-`Integrations/Snippets/<Framework>Snippets/`, a target the Integrations package builds. With
+`Integrations/DocumentationSnippets/<Framework>Snippets/`, a target the Integrations package
+builds (not `Snippets/`: SwiftPM builds each file there as an executable). With
 `--write` the files are (re)generated; without it, the script fails when a committed file differs
 from the documentation, so the compiled code and the docs cannot drift apart.
 """
@@ -43,7 +44,7 @@ for document in documents:
 
 stale = []
 for target, files in framework_files.items():
-    directory = root / "Integrations/Snippets" / target
+    directory = root / "Integrations/DocumentationSnippets" / target
     existing = {path.name: path.read_text() for path in directory.glob("*.swift")} if directory.exists() else {}
     if existing != files:
         if "--write" in sys.argv:
@@ -56,11 +57,11 @@ for target, files in framework_files.items():
         else:
             stale.append(target)
 if stale:
-    print(f"check-snippets: FAILED: Integrations/Snippets/{{{','.join(stale)}}} differ from the docs; "
+    print(f"check-snippets: FAILED: Integrations/DocumentationSnippets/{{{','.join(stale)}}} differ from the docs; "
           "run python3 .ci/check-snippets.py --write")
     sys.exit(1)
 count = sum(len(files) for files in framework_files.values())
-print(f"check-snippets: {count} framework snippets are current in Integrations/Snippets (built with that package)")
+print(f"check-snippets: {count} framework snippets are current in Integrations/DocumentationSnippets (built with that package)")
 
 scratch = pathlib.Path(tempfile.mkdtemp(prefix="sentry-auth-snippets-"))
 (scratch / "Sources/Snippets").mkdir(parents=True)

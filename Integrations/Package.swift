@@ -72,7 +72,7 @@ let package = Package(
                 "SentryAuthHummingbird", .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "NIOCore", package: "swift-nio"),
             ],
-            path: "Snippets/HummingbirdSnippets"
+            path: "DocumentationSnippets/HummingbirdSnippets"
         ),
         .target(
             name: "VaporSnippets",
@@ -80,7 +80,7 @@ let package = Package(
                 "SentryAuthVapor", .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "Vapor", package: "vapor"),
             ],
-            path: "Snippets/VaporSnippets"
+            path: "DocumentationSnippets/VaporSnippets"
         ),
         .target(
             name: "IntegrationTestSupport",

@@ -119,7 +119,8 @@ func fuzzPrefix(_ bytes: UnsafeBufferPointer<UInt8>) {
                 allowlist.contains(end) == (!end.isIPv4Mapped || normalized), "an allowlist holds its prefix: \(end)")
         }
         require(IPAllowlist(allowlist.prefixes) == allowlist, "the canonical cover is stable")
-    } catch IPAddressError.hostBitsSet(let suggestion) {
+    } catch let error as IPAddressError {
+        guard let suggestion = error.suggestedPrefix else { return }
         require((try? IPPrefix(suggestion)) != nil, "the suggested masked form \(suggestion) parses")
     } catch {
         return

@@ -77,7 +77,9 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
         case .refused(let refusal):
             var fields = HTTPFields()
             for field in refusal.headers {
-                if let name = HTTPField.Name.known(field.name) { fields.append(HTTPField(name: name, value: field.value)) }
+                if let name = HTTPField.Name.known(field.name) {
+                    fields.append(HTTPField(name: name, value: field.value))
+                }
             }
             return Response(
                 status: HTTPResponse.Status(code: refusal.status), headers: fields,

@@ -2,22 +2,42 @@
 ///
 /// The error says what is wrong and where, and never contains the text that was presented:
 /// a mistyped key is still mostly a secret.
-public enum APIKeyFormatError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct APIKeyFormatError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case empty
+        case wrongPrefix(expected: String)
+        case wrongLength(expected: Int, actual: Int)
+        case invalidCharacter(position: Int)
+        case invalidFormat
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// The text is empty.
-    case empty
+    public static var empty: Self { Self(.empty) }
+
     /// The text does not start with the format's prefix.
-    case wrongPrefix(expected: String)
+    public static func wrongPrefix(expected: String) -> Self { Self(.wrongPrefix(expected: expected)) }
+
     /// The text has the wrong length, counted in UTF-8 bytes (a key is ASCII, one byte a character).
-    case wrongLength(expected: Int, actual: Int)
+    public static func wrongLength(expected: Int, actual: Int) -> Self {
+        Self(.wrongLength(expected: expected, actual: actual))
+    }
+
     /// The byte at `position` (1-based, counted in UTF-8 bytes over the whole key) is not a
     /// base64url character.
-    case invalidCharacter(position: Int)
+    public static func invalidCharacter(position: Int) -> Self { Self(.invalidCharacter(position: position)) }
+
     /// An ``APIKeyFormat`` was given a prefix or body length out of range.
-    case invalidFormat
+    public static var invalidFormat: Self { Self(.invalidFormat) }
 
     /// A message naming what is wrong, safe to log: it never contains the presented text.
     public var description: String {
-        switch self {
+        switch kind {
         case .empty: "The API key is empty."
         case .wrongPrefix(let expected): "The API key does not start with \"\(expected)\"."
         case .wrongLength(let expected, let actual):

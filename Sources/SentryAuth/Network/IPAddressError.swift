@@ -1,48 +1,106 @@
 /// Why text is not an IP address or prefix, or a list not an allowlist.
-public enum IPAddressError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct IPAddressError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case empty
+        case tooLong
+        case unexpectedCharacter(position: Int)
+        case emptyIPv4Field
+        case ipv4LeadingZero
+        case ipv4FieldTooLarge
+        case ipv4FieldCount
+        case ipv6GroupTooLong
+        case ipv6GroupCount
+        case ipv6MultipleEllipses
+        case ipv6EmptyGroup
+        case ipv4Zone
+        case invalidZone
+        case missingPrefixLength
+        case invalidPrefixLength
+        case prefixLengthOutOfRange(maximum: Int)
+        case zoneInPrefix
+        case hostBitsSet(suggestion: String)
+        indirect case invalidEntry(index: Int, reason: IPAddressError)
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// The text is empty.
-    case empty
+    public static var empty: Self { Self(.empty) }
+
     /// The text is longer than any address or prefix can be.
-    case tooLong
+    public static var tooLong: Self { Self(.tooLong) }
+
     /// A character that cannot appear there (1-based byte position).
-    case unexpectedCharacter(position: Int)
+    public static func unexpectedCharacter(position: Int) -> Self { Self(.unexpectedCharacter(position: position)) }
+
     /// An IPv4 field is empty, as in `1..2.3`.
-    case emptyIPv4Field
+    public static var emptyIPv4Field: Self { Self(.emptyIPv4Field) }
+
     /// An IPv4 field has a leading zero, as in `010.0.0.1` (once octal in some parsers).
-    case ipv4LeadingZero
+    public static var ipv4LeadingZero: Self { Self(.ipv4LeadingZero) }
+
     /// An IPv4 field is above 255.
-    case ipv4FieldTooLarge
+    public static var ipv4FieldTooLarge: Self { Self(.ipv4FieldTooLarge) }
+
     /// An IPv4 address does not have exactly four fields, as in `127.1`.
-    case ipv4FieldCount
+    public static var ipv4FieldCount: Self { Self(.ipv4FieldCount) }
+
     /// An IPv6 group has more than four hex digits.
-    case ipv6GroupTooLong
+    public static var ipv6GroupTooLong: Self { Self(.ipv6GroupTooLong) }
+
     /// An IPv6 address has too few or too many groups.
-    case ipv6GroupCount
+    public static var ipv6GroupCount: Self { Self(.ipv6GroupCount) }
+
     /// An IPv6 address has more than one `::`.
-    case ipv6MultipleEllipses
+    public static var ipv6MultipleEllipses: Self { Self(.ipv6MultipleEllipses) }
+
     /// An IPv6 address starts or ends with a single `:`, or has an empty group.
-    case ipv6EmptyGroup
+    public static var ipv6EmptyGroup: Self { Self(.ipv6EmptyGroup) }
+
     /// A zone on an IPv4 address.
-    case ipv4Zone
+    public static var ipv4Zone: Self { Self(.ipv4Zone) }
+
     /// A `%` with no zone after it, or a zone of more than 15 bytes or with characters outside
     /// printable ASCII.
-    case invalidZone
+    public static var invalidZone: Self { Self(.invalidZone) }
+
     /// A prefix has no `/length`.
-    case missingPrefixLength
+    public static var missingPrefixLength: Self { Self(.missingPrefixLength) }
+
     /// A prefix length is not a plain decimal number (signs, leading zeros, empty).
-    case invalidPrefixLength
+    public static var invalidPrefixLength: Self { Self(.invalidPrefixLength) }
+
     /// A prefix length is above 32 (IPv4) or 128 (IPv6).
-    case prefixLengthOutOfRange(maximum: Int)
+    public static func prefixLengthOutOfRange(maximum: Int) -> Self { Self(.prefixLengthOutOfRange(maximum: maximum)) }
+
     /// A prefix carries a zone.
-    case zoneInPrefix
+    public static var zoneInPrefix: Self { Self(.zoneInPrefix) }
+
     /// A prefix has bits set after its length; carries the masked form to suggest.
-    case hostBitsSet(suggestion: String)
+    public static func hostBitsSet(suggestion: String) -> Self { Self(.hostBitsSet(suggestion: suggestion)) }
+
     /// An entry of a list is invalid (0-based index), for this reason.
-    indirect case invalidEntry(index: Int, reason: IPAddressError)
+    public static func invalidEntry(index: Int, reason: IPAddressError) -> Self {
+        Self(.invalidEntry(index: index, reason: reason))
+    }
+
+    /// For a prefix with host bits set, the masked form to suggest (`10.0.0.0/8` for `10.0.0.1/8`),
+    /// also inside a list entry; `nil` for every other error.
+    public var suggestedPrefix: String? {
+        switch kind {
+        case .hostBitsSet(let suggestion): suggestion
+        case .invalidEntry(_, let reason): reason.suggestedPrefix
+        default: nil
+        }
+    }
 
     /// A message that says what is wrong.
     public var description: String {
-        switch self {
+        switch kind {
         case .empty: "The address is empty."
         case .tooLong: "The text is too long to be an address or prefix."
         case .unexpectedCharacter(let position): "Unexpected character at position \(position)."

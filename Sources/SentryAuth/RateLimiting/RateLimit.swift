@@ -91,15 +91,27 @@ extension RateLimit: Codable {
 }
 
 /// Why a rate limit or a request cost was refused.
-public enum RateLimitError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct RateLimitError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case invalidLimit
+        case invalidCost(cost: Int, limit: Int)
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// The limit or window is out of range.
-    case invalidLimit
+    public static var invalidLimit: Self { Self(.invalidLimit) }
+
     /// A request's cost is negative or above the limit, so it could never be admitted.
-    case invalidCost(cost: Int, limit: Int)
+    public static func invalidCost(cost: Int, limit: Int) -> Self { Self(.invalidCost(cost: cost, limit: limit)) }
 
     /// A message that says what is allowed.
     public var description: String {
-        switch self {
+        switch kind {
         case .invalidLimit:
             "A rate limit is 1 to \(RateLimit.maximumLimit) requests per window of 1 ms to 7 days, in whole milliseconds."
         case .invalidCost(let cost, let limit):

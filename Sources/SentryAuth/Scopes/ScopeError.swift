@@ -1,21 +1,41 @@
 /// Why a scope, a scope list or a scope catalog was refused.
-public enum ScopeError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ScopeError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case malformedScope(String)
+        case unknownScope(String)
+        case emptyEntry(position: Int)
+        case tooManyScopes(count: Int)
+        case duplicateScope(String)
+        case catalogMismatch
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// The text is not of the form `resource:action`. Carries an excerpt of the text.
-    case malformedScope(String)
+    public static func malformedScope(_ value: String) -> Self { Self(.malformedScope(value)) }
+
     /// The scope is well-formed but not in the catalog. Carries its name.
-    case unknownScope(String)
+    public static func unknownScope(_ value: String) -> Self { Self(.unknownScope(value)) }
+
     /// A comma-separated list has an empty entry (1-based position in the list).
-    case emptyEntry(position: Int)
+    public static func emptyEntry(position: Int) -> Self { Self(.emptyEntry(position: position)) }
+
     /// A catalog would hold more than ``ScopeCatalog/maximumCount`` scopes.
-    case tooManyScopes(count: Int)
+    public static func tooManyScopes(count: Int) -> Self { Self(.tooManyScopes(count: count)) }
+
     /// A catalog lists the same scope twice.
-    case duplicateScope(String)
+    public static func duplicateScope(_ value: String) -> Self { Self(.duplicateScope(value)) }
+
     /// Two scope sets from different catalogs were combined.
-    case catalogMismatch
+    public static var catalogMismatch: Self { Self(.catalogMismatch) }
 
     /// A message that names the offending scope.
     public var description: String {
-        switch self {
+        switch kind {
         case .malformedScope(let text): "\"\(text)\" is not a scope: a scope is written resource:action."
         case .unknownScope(let name): "Unknown scope \"\(name)\"."
         case .emptyEntry(let position): "The scope list has an empty entry at position \(position)."

@@ -387,17 +387,35 @@ public final class FileKeyStore: KeyStore {
 }
 
 /// Why a ``FileKeyStore`` could not read or write its file.
-public enum FileKeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct FileKeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case corrupted(path: String, reason: String)
+        case unreadable(path: String, reason: String)
+        case unwritable(path: String, reason: String)
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// The file exists but does not parse as a key store; it is left untouched.
-    case corrupted(path: String, reason: String)
+    public static func corrupted(path: String, reason: String) -> Self { Self(.corrupted(path: path, reason: reason)) }
+
     /// The file exists but cannot be read.
-    case unreadable(path: String, reason: String)
+    public static func unreadable(path: String, reason: String) -> Self {
+        Self(.unreadable(path: path, reason: reason))
+    }
+
     /// A change could not be written; the store is unchanged.
-    case unwritable(path: String, reason: String)
+    public static func unwritable(path: String, reason: String) -> Self {
+        Self(.unwritable(path: path, reason: reason))
+    }
 
     /// A message naming the file and the reason.
     public var description: String {
-        switch self {
+        switch kind {
         case .corrupted(let path, let reason):
             "The key store \(path) is corrupted (\(reason)); it was left untouched."
         case .unreadable(let path, let reason): "The key store \(path) cannot be read: \(reason)."

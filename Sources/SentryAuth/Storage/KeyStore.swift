@@ -48,15 +48,27 @@ public protocol KeyStore: Sendable {
 }
 
 /// Why a store refused a change.
-public enum KeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct KeyStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum (as Hummingbird's and swift-http-types' errors are): a new case
+    // can be added without breaking anyone's exhaustive `switch`. Compare with `==`.
+    private enum Kind: Sendable, Hashable {
+        case duplicateKey
+        case identityChanged
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
     /// A record with the same identifier or digest already exists.
-    case duplicateKey
+    public static var duplicateKey: Self { Self(.duplicateKey) }
+
     /// A replacement tried to change a record's identifier or digest.
-    case identityChanged
+    public static var identityChanged: Self { Self(.identityChanged) }
 
     /// A message saying what was refused.
     public var description: String {
-        switch self {
+        switch kind {
         case .duplicateKey: "A key with the same identifier or digest is already stored."
         case .identityChanged: "A record's identifier and digest never change."
         }

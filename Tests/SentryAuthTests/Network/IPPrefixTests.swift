@@ -152,6 +152,20 @@ struct IPAllowlistTests {
             try IPAllowlist(parsingList: " 10.0.0.0/8 ,192.0.2.7") == IPAllowlist(parsing: ["192.0.2.7", "10.0.0.0/8"]))
     }
 
+    @Test("The masked form is readable from the error (also inside a list entry), and only for host bits")
+    func suggestedPrefix() {
+        do {
+            _ = try IPAllowlist(parsing: ["192.0.2.7", "2001:db8::1/32"])
+            Issue.record("accepted a prefix with host bits set")
+        } catch {
+            #expect(error.suggestedPrefix == "2001:db8::/32")
+        }
+        #expect(IPAddressError.hostBitsSet(suggestion: "10.0.0.0/8").suggestedPrefix == "10.0.0.0/8")
+        #expect(IPAddressError.zoneInPrefix.suggestedPrefix == nil)
+        #expect(IPAddressError.invalidEntry(index: 0, reason: .ipv4FieldCount).suggestedPrefix == nil)
+        #expect(IPAddressError.hostBitsSet(suggestion: "10.0.0.0/8") != .hostBitsSet(suggestion: "10.0.0.0/9"))
+    }
+
     @Test("Bad entries are named by position, with the reason")
     func errors() {
         #expect(throws: IPAddressError.invalidEntry(index: 1, reason: .hostBitsSet(suggestion: "10.0.0.0/8"))) {
