@@ -22,7 +22,8 @@ enum Scenarios {
         benchmarks += policy()
         benchmarks += allowlists(wanted)
         benchmarks += limiters(wanted)
-        if ["gate.allowed", "gate.invalid-key", "gate.insufficient-scope", "gate.rate-limited"].contains(where: wanted)
+        if ["gate.allowed", "gate.allowed.cached", "gate.invalid-key", "gate.insufficient-scope", "gate.rate-limited"]
+            .contains(where: wanted)
         {
             benchmarks += await gate()
         }
@@ -320,7 +321,13 @@ enum Scenarios {
             ("gate.rate-limited", request(spent.key.revealSecret())),
         ]
         _ = try! await gate.evaluate(requests[3].1)  // spend the only unit
-        return requests.map { name, request in
+        // The same allowed request through a CachedKeyStore over a store whose look-up suspends
+        // (as a database's does): every request after the first is a cache hit.
+        let cached = CachedKeyStore(SuspendingKeyStore(store), clock: FrozenClock())
+        let cachedGate = RequestGate(
+            keys: cached, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(), clock: SteppingClock())
+        let all = requests.map { ($0.0, gate, $0.1) } + [("gate.allowed.cached", cachedGate, requests[0].1)]
+        return all.map { name, gate, request in
             Benchmark(
                 name, baseline: "sha256.key",
                 asyncBody: { iterations in
@@ -339,4 +346,30 @@ final class SteppingClock: MonotonicClock, @unchecked Sendable {
         milliseconds &+= 1_000
         return .milliseconds(milliseconds)
     }
+}
+
+/// A monotonic clock that never moves: cached entries stay fresh for the whole run.
+struct FrozenClock: MonotonicClock {
+    func now() -> MonotonicInstant { MonotonicInstant(nanoseconds: 1_000_000_000) }
+}
+
+/// A key store whose digest look-up suspends once before answering, as a database client's does.
+struct SuspendingKeyStore: KeyStore {
+    let base: InMemoryKeyStore
+
+    init(_ base: InMemoryKeyStore) { self.base = base }
+
+    func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
+        await Task.yield()
+        return await base.record(forDigest: digest)
+    }
+    func record(withID id: APIKeyID) async throws -> KeyRecord? { await base.record(withID: id) }
+    func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
+        await base.records(forMerchant: merchantID)
+    }
+    func insert(_ record: KeyRecord) async throws { try await base.insert(record) }
+    func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
+        try await base.replace(current, with: new)
+    }
+    func remove(_ current: KeyRecord) async throws -> Bool { await base.remove(current) }
 }

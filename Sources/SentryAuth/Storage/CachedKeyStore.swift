@@ -1,0 +1,243 @@
+/// A read-through cache in front of any ``KeyStore``, keyed by digest: what a server puts between
+/// the gate and a database.
+///
+/// - **Fresh for a bound.** A record is served from the cache for at most ``freshness`` (10 s by
+///   default) after it was loaded; after that the next look-up loads it again. Call
+///   ``invalidate(digest:)`` or ``invalidate(keyID:)`` from a change feed to drop an entry at once.
+/// - **Negative entries.** A digest the store does not know is remembered as unknown for
+///   ``negativeFreshness`` (1 s by default), so a client hammering with a bad key reaches the
+///   store about once a second, not once a request.
+/// - **Single flight.** At most one look-up per digest is in progress: concurrent misses for the
+///   same digest wait for the same load.
+/// - **Bounded.** At most ``maximumEntries`` entries; when a shard is full its oldest entry is
+///   dropped first.
+/// - **Invalidation wins.** After ``invalidate(digest:)``, ``invalidate(keyID:)`` or
+///   ``invalidateAll()`` returns, no look-up is answered from what was cached (or being loaded)
+///   before it: a revoked, rolled or restricted key is never served stale from the cache.
+///   Writes through the cache (``insert(_:)``, ``replace(_:with:)``, ``remove(_:)``) invalidate the
+///   record they change.
+///
+/// Look-ups by identifier and merchant go to the store: only the gate's path is cached.
+///
+/// ```swift
+/// let keys = CachedKeyStore(FileKeyStore(path: "keys.json"))
+/// let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+/// // From a change feed: keys.invalidate(keyID: changedID)
+/// ```
+///
+/// The read side takes one of 16 short pthread locks (a dictionary probe and a clock comparison);
+/// it is not lock-free yet.
+public final class CachedKeyStore: KeyStore {
+    /// The store behind the cache.
+    public let base: any KeyStore
+    /// How long a loaded record is served without asking the store again.
+    public let freshness: Duration
+    /// How long an unknown digest is remembered as unknown.
+    public let negativeFreshness: Duration
+    /// The most entries (known and unknown digests) the cache holds.
+    public let maximumEntries: Int
+    /// The clock that ages entries.
+    public let clock: any MonotonicClock
+
+    static let shardCount = 16
+
+    /// One cached answer: the record, or `nil` for an unknown digest.
+    struct Entry: Sendable {
+        var record: KeyRecord?
+        var loadedAt: MonotonicInstant
+    }
+
+    /// A load in progress, shared by every look-up of its digest that arrives before it ends.
+    struct Load: Sendable {
+        var token: UInt64
+        var task: Task<KeyRecord?, any Error>
+    }
+
+    struct Shard: Sendable {
+        var entries: [KeyDigest: Entry] = [:]
+        /// Digests in the order their entries were stored, for eviction (may hold stale digests).
+        var order: [KeyDigest] = []
+        var orderStart = 0
+        var loads: [KeyDigest: Load] = [:]
+        var nextToken: UInt64 = 0
+
+        mutating func remember(_ digest: KeyDigest, _ entry: Entry, capacity: Int) {
+            if entries.updateValue(entry, forKey: digest) == nil { order.append(digest) }
+            while entries.count > capacity, orderStart < order.count {
+                entries[order[orderStart]] = nil
+                orderStart += 1
+            }
+            if orderStart > 1024 && orderStart * 2 > order.count {
+                order.removeFirst(orderStart)
+                orderStart = 0
+            }
+        }
+    }
+
+    private let shards: [Locked<Shard>]
+    /// Which digest each cached record's identifier has, for ``invalidate(keyID:)``.
+    private let digestsByID = Locked<[APIKeyID: KeyDigest]>([:])
+
+    /// Creates a cache in front of `base`.
+    ///
+    /// - Parameters:
+    ///   - base: The store that holds the records.
+    ///   - freshness: How long a loaded record is served; 10 s by default.
+    ///   - negativeFreshness: How long an unknown digest is remembered; 1 s by default.
+    ///   - maximumEntries: The most entries held; 100,000 by default.
+    ///   - clock: The clock that ages entries; the system's monotonic clock by default.
+    public init(
+        _ base: some KeyStore, freshness: Duration = .seconds(10), negativeFreshness: Duration = .seconds(1),
+        maximumEntries: Int = 100_000, clock: any MonotonicClock = SystemMonotonicClock()
+    ) {
+        self.base = base
+        self.freshness = freshness
+        self.negativeFreshness = negativeFreshness
+        self.maximumEntries = max(Self.shardCount, maximumEntries)
+        self.clock = clock
+        shards = (0..<Self.shardCount).map { _ in Locked(Shard()) }
+    }
+
+    private func shard(_ digest: KeyDigest) -> Locked<Shard> {
+        shards[Int(truncatingIfNeeded: digest.word0 & UInt64(Self.shardCount - 1))]
+    }
+
+    private var capacityPerShard: Int { maximumEntries / Self.shardCount }
+
+    private func isFresh(_ entry: Entry, at now: MonotonicInstant) -> Bool {
+        let age = now.nanoseconds &- entry.loadedAt.nanoseconds
+        let bound = entry.record == nil ? negativeFreshness : freshness
+        return now.nanoseconds >= entry.loadedAt.nanoseconds && age < UInt64(bound.nanoseconds)
+    }
+
+    // MARK: The cached look-up
+
+    /// The record whose key has `digest`: from the cache while fresh, else from the store (one load
+    /// per digest at a time).
+    ///
+    /// - Parameter digest: The SHA-256 digest of a presented key.
+    /// - Returns: The record, if one has that digest.
+    /// - Throws: The store's errors; nothing is cached then.
+    public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
+        let shard = shard(digest)
+        let now = clock.now()
+        enum Step {
+            case hit(KeyRecord?)
+            case wait(Task<KeyRecord?, any Error>)
+            case load(UInt64, Task<KeyRecord?, any Error>)
+        }
+        let base = self.base
+        let step: Step = shard.withLock { state in
+            if let entry = state.entries[digest], isFresh(entry, at: now) { return .hit(entry.record) }
+            if let load = state.loads[digest] { return .wait(load.task) }
+            state.nextToken &+= 1
+            let task = Task { try await base.record(forDigest: digest) }
+            state.loads[digest] = Load(token: state.nextToken, task: task)
+            return .load(state.nextToken, task)
+        }
+        switch step {
+        case .hit(let record):
+            return record
+        case .wait(let task):
+            return try await task.value
+        case .load(let token, let task):
+            let result: KeyRecord?
+            do {
+                result = try await task.value
+            } catch {
+                shard.withLock { state in
+                    if state.loads[digest]?.token == token { state.loads[digest] = nil }
+                }
+                throw error
+            }
+            // Cache it only if no invalidation happened since the load began (the load is still ours).
+            let stored = shard.withLock { state -> Bool in
+                guard state.loads[digest]?.token == token else { return false }
+                state.loads[digest] = nil
+                state.remember(digest, Entry(record: result, loadedAt: now), capacity: capacityPerShard)
+                return true
+            }
+            if stored, let result { digestsByID.withLock { $0[result.id] = digest } }
+            return result
+        }
+    }
+
+    // MARK: Invalidation
+
+    /// Drops what the cache holds (or is loading) for `digest`; the next look-up asks the store.
+    ///
+    /// - Parameter digest: The digest of a key that changed.
+    public func invalidate(digest: KeyDigest) {
+        shard(digest).withLock { state in
+            state.entries[digest] = nil
+            state.loads[digest] = nil
+        }
+    }
+
+    /// Drops what the cache holds for the key with this identifier, if it was cached.
+    ///
+    /// - Parameter keyID: The identifier of a key that changed.
+    public func invalidate(keyID: APIKeyID) {
+        guard let digest = digestsByID.withLock({ $0.removeValue(forKey: keyID) }) else { return }
+        invalidate(digest: digest)
+    }
+
+    /// Drops everything: what a change feed does when it may have missed changes (a lost connection).
+    public func invalidateAll() {
+        for shard in shards {
+            shard.withLock { state in
+                state = Shard(nextToken: state.nextToken)
+            }
+        }
+        digestsByID.withLock { $0.removeAll() }
+    }
+
+    /// How many entries the cache holds now (known and unknown digests).
+    public var count: Int { shards.reduce(0) { $0 + $1.withLock { $0.entries.count } } }
+
+    // MARK: Pass-through
+
+    /// The record with the identifier `id`, from the store (not cached).
+    ///
+    /// - Parameter id: A key identifier.
+    /// - Returns: The record, if one has that identifier.
+    public func record(withID id: APIKeyID) async throws -> KeyRecord? {
+        try await base.record(withID: id)
+    }
+
+    /// Every record of a merchant, from the store (not cached).
+    ///
+    /// - Parameter merchantID: The merchant.
+    /// - Returns: The merchant's records.
+    public func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
+        try await base.records(forMerchant: merchantID)
+    }
+
+    /// Adds a record to the store and drops any cached answer for its digest (such as "unknown").
+    ///
+    /// - Parameter record: The record.
+    public func insert(_ record: KeyRecord) async throws {
+        defer { invalidate(digest: record.digest) }
+        try await base.insert(record)
+    }
+
+    /// Replaces a record in the store and drops the cached one.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    /// - Returns: Whether the store replaced it.
+    public func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
+        defer { invalidate(digest: current.digest) }
+        return try await base.replace(current, with: new)
+    }
+
+    /// Removes a record from the store and drops the cached one.
+    ///
+    /// - Parameter current: The record as the caller last read it.
+    /// - Returns: Whether the store removed it.
+    public func remove(_ current: KeyRecord) async throws -> Bool {
+        defer { invalidate(digest: current.digest) }
+        return try await base.remove(current)
+    }
+}

@@ -1,0 +1,206 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import SentryAuth
+import SentryAuthTesting
+
+/// A store that counts digest look-ups and can hold them until released, to stage races.
+final class InstrumentedStore: KeyStore {
+    let base = InMemoryKeyStore()
+    let lookups = Atomic<Int>(0)
+    private let gate = Locked<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+
+    /// Look-ups from now on wait until ``release()``.
+    func hold() { gate.withLock { $0.held = true } }
+
+    /// Lets every held look-up (and later ones) go.
+    func release() {
+        let waiting = gate.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.held = false
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// How many look-ups are waiting.
+    var waiting: Int { gate.withLock { $0.waiting.count } }
+
+    func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
+        lookups.add(1, ordering: .relaxed)
+        // Read before waiting: a held look-up returns what the store held when it started.
+        let record = base.recordNow(forDigest: digest)
+        await withCheckedContinuation { continuation in
+            let held = gate.withLock { state -> Bool in
+                if state.held { state.waiting.append(continuation) }
+                return state.held
+            }
+            if !held { continuation.resume() }
+        }
+        return record
+    }
+
+    func record(withID id: APIKeyID) async throws -> KeyRecord? { await base.record(withID: id) }
+    func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
+        await base.records(forMerchant: merchantID)
+    }
+    func insert(_ record: KeyRecord) async throws { try await base.insert(record) }
+    func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
+        try await base.replace(current, with: new)
+    }
+    func remove(_ current: KeyRecord) async throws -> Bool { await base.remove(current) }
+}
+
+@Suite("Cached key store")
+struct CachedKeyStoreTests {
+    let store = InstrumentedStore()
+    let clock = ManualMonotonicClock(.milliseconds(1_000_000))
+
+    func cache(maximumEntries: Int = 1000) -> CachedKeyStore {
+        CachedKeyStore(store, maximumEntries: maximumEntries, clock: clock)
+    }
+
+    func create(in keys: some KeyStore) async throws -> CreatedKey {
+        try await KeyManager(store: keys).create(for: MerchantID("m")!, name: "k", scopes: [.salesRead])
+    }
+
+    @Test("A record is served from the cache for exactly its freshness bound, then loaded again")
+    func staleness() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        #expect(try await cache.record(forDigest: created.key.digest) == created.record)
+        // Revoked behind the cache's back (no invalidation): served as cached until the bound.
+        try await KeyManager(store: store).revoke(created.record.id)
+        for _ in 0..<100 {
+            #expect(try await cache.record(forDigest: created.key.digest)?.revokedAt == nil)
+        }
+        clock.advance(by: .milliseconds(9_999))
+        #expect(try await cache.record(forDigest: created.key.digest)?.revokedAt == nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 1)
+        clock.advance(by: .milliseconds(1))
+        #expect(try await cache.record(forDigest: created.key.digest)?.revokedAt != nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+    }
+
+    @Test("Unknown digests are remembered for the negative bound, then asked again")
+    func negativeEntries() async throws {
+        let cache = cache()
+        let digest = APIKey.generate().digest
+        for _ in 0..<100 { #expect(try await cache.record(forDigest: digest) == nil) }
+        #expect(store.lookups.load(ordering: .relaxed) == 1)
+        clock.advance(by: .milliseconds(999))
+        #expect(try await cache.record(forDigest: digest) == nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 1)
+        clock.advance(by: .milliseconds(1))
+        #expect(try await cache.record(forDigest: digest) == nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+    }
+
+    @Test("Creating a key through the cache drops the 'unknown' entry for its digest at once")
+    func writesInvalidate() async throws {
+        let cache = cache()
+        let key = APIKey.generate()
+        #expect(try await cache.record(forDigest: key.digest) == nil)
+        let record = KeyRecord(
+            id: .generate(), merchantID: MerchantID("m")!, name: "imported", scopes: [.salesRead],
+            createdAt: Date(timeIntervalSince1970: 0), displayHint: key.displayHint, digest: key.digest)
+        try await cache.insert(record)
+        #expect(try await cache.record(forDigest: key.digest) == record)
+        // Revoking through the cache (as KeyManager over it does) is seen by the next look-up.
+        let manager = KeyManager(store: cache)
+        try await manager.revoke(record.id)
+        #expect(try await cache.record(forDigest: key.digest)?.revokedAt != nil)
+    }
+
+    @Test("Single flight: 50 concurrent misses for one digest make one look-up")
+    func singleFlight() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        store.hold()
+        let results = try await withThrowingTaskGroup(of: KeyRecord?.self) { group in
+            for _ in 0..<50 { group.addTask { try await cache.record(forDigest: created.key.digest) } }
+            while store.waiting == 0 { await Task.yield() }
+            for _ in 0..<20 { await Task.yield() }
+            store.release()
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 50 && results.allSatisfy { $0 == created.record })
+        #expect(store.lookups.load(ordering: .relaxed) == 1)
+    }
+
+    @Test("An invalidation racing a load: what was loading before it is never cached")
+    func invalidationRacingALoad() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        store.hold()
+        // A look-up starts and reads the active record, then stalls.
+        let stale = Task { try await cache.record(forDigest: created.key.digest) }
+        while store.waiting == 0 { await Task.yield() }
+        // Meanwhile the key is revoked and the change feed invalidates it.
+        try await KeyManager(store: store).revoke(created.record.id)
+        cache.invalidate(digest: created.key.digest)
+        store.release()
+        // The stalled look-up answers what it read (it began before the revocation) ...
+        #expect(try await stale.value?.revokedAt == nil)
+        // ... but it is not cached: every look-up that starts after the invalidation sees the revocation.
+        #expect(try await cache.record(forDigest: created.key.digest)?.revokedAt != nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+        // The same by key ID, for a cached record.
+        let other = try await create(in: store)
+        #expect(try await cache.record(forDigest: other.key.digest)?.revokedAt == nil)
+        try await KeyManager(store: store).revoke(other.record.id)
+        cache.invalidate(keyID: other.record.id)
+        #expect(try await cache.record(forDigest: other.key.digest)?.revokedAt != nil)
+    }
+
+    @Test("Invalidating everything drops every entry")
+    func invalidateAll() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        _ = try await cache.record(forDigest: created.key.digest)
+        _ = try await cache.record(forDigest: APIKey.generate().digest)
+        #expect(cache.count == 2)
+        cache.invalidateAll()
+        #expect(cache.count == 0)
+        _ = try await cache.record(forDigest: created.key.digest)
+        #expect(store.lookups.load(ordering: .relaxed) == 3)
+    }
+
+    @Test("Bounded: 10⁶ random digests never hold more than the maximum")
+    func bounded() async throws {
+        let cache = cache(maximumEntries: 4096)
+        let created = try await create(in: store)
+        var generator = SystemRandomNumberGenerator()
+        var highest = 0
+        var found = 0
+        for index in 0..<1_000_000 {
+            let digest = KeyDigest(
+                word0: generator.next(), word1: generator.next(), word2: generator.next(), word3: generator.next())
+            if try await cache.record(forDigest: digest) != nil { found += 1 }
+            if index % 50_000 == 0 {
+                highest = max(highest, cache.count)
+                // A live key among the flood is still found.
+                #expect(try await cache.record(forDigest: created.key.digest) == created.record)
+            }
+        }
+        highest = max(highest, cache.count)
+        #expect(found == 0)
+        #expect(highest <= 4096 && highest >= 4096 - CachedKeyStore.shardCount * 64)
+    }
+
+    @Test("The gate over the cache: a revocation through the manager is refused at the next request")
+    func gateOverCache() async throws {
+        let cache = cache()
+        let manager = KeyManager(store: cache)
+        let created = try await manager.create(for: MerchantID("m")!, name: "k", scopes: [.salesRead])
+        let gate = RequestGate(
+            keys: cache, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(), clock: clock)
+        let request = GateRequest(
+            method: "GET", target: "/public/api/v1/sales", authorization: ["Bearer " + created.key.revealSecret()],
+            clientAddress: nil)
+        #expect(try await gate.evaluate(request).status == 200)
+        try await manager.revoke(created.record.id)
+        #expect(try await gate.evaluate(request).status == 401)
+    }
+}
