@@ -74,18 +74,27 @@ public final class SlidingWindowLimiter: Sendable {
     /// Creates a limiter with no admissions.
     ///
     /// - Parameter limit: The limit to enforce.
-    public init(limit: RateLimit) {
+    public convenience init(limit: RateLimit) {
+        self.init(limit: limit, firstUnit: 0)
+    }
+
+    /// A limiter whose first admitted unit gets sequence number `firstUnit` (mod 2²⁴): tests start
+    /// near the wraparound of the unit numbers instead of admitting 2²⁴ units first.
+    init(limit: RateLimit, firstUnit: UInt64) {
         self.limit = limit
         self.windowMilliseconds = UInt64(limit.window.nanoseconds / 1_000_000)
         let count = UInt64(limit.limit)
         let ring = 1 << (64 - (count - 1).leadingZeroBitCount)
         self.slotCount = count
         self.ringMask = UInt64(ring) - 1
-        self.counter = Atomic(0)
+        let first = firstUnit & Self.unitMask
+        self.counter = Atomic(first)
         self.slots = .allocate(capacity: ring)
-        // Units −ring … −1 (mod 2²⁴) are "never admitted": slot i holds tag 2²⁴ − ring + i.
+        // Units first − ring … first − 1 (mod 2²⁴) are "never admitted": each slot holds the tag of the
+        // one of them that maps to it (for first = 0, slot i holds 2²⁴ − ring + i).
         for index in 0..<ring {
-            (slots + index).initialize(to: Atomic((Self.unitMask + 1) - UInt64(ring) + UInt64(index)))
+            let unit = (first &- UInt64(ring) &+ UInt64(index)) & Self.unitMask
+            (slots + Int(unit & UInt64(ring - 1))).initialize(to: Atomic(unit))
         }
     }
 

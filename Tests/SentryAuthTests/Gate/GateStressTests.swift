@@ -101,6 +101,13 @@ struct GateStressTests {
                 }
             }
         }
-        #expect(produced.count > 40)
+        // The scan covered real output of every kind: each answer the flows provoke, the key's
+        // identifier and hint, the rolled key's record (so a leak in any of them would have been seen).
+        for code in ["RATE_LIMIT_EXCEEDED", "FORBIDDEN", "NOT_FOUND", "INSUFFICIENT_SCOPE", "UNAUTHORIZED"] {
+            #expect(produced.contains { $0.contains(code) }, "\(code)")
+        }
+        #expect(produced.contains { $0.contains(created.record.id.rawValue) })
+        #expect(produced.contains { $0.contains(created.record.displayHint) })
+        #expect(produced.contains { $0.contains(rolled.record.digest.hex) || $0.contains(rolled.record.id.rawValue) })
     }
 }

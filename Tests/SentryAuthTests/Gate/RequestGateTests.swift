@@ -262,3 +262,31 @@ struct RequestGateTests {
         #expect(try await fixture.evaluate(request(peer: "not an address", xff: ["203.0.113.7"])).code == "FORBIDDEN")
     }
 }
+
+@Suite("Request gate over a key store file")
+struct RequestGateFileStoreTests {
+    @Test("Keys made and changed through a FileKeyStore are allowed, restricted and revoked at the gate")
+    func overFileStore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gate-file-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = FileKeyStore(path: directory.appendingPathComponent("keys.json").path)
+        let manager = KeyManager(store: store)
+        let created = try await manager.create(for: .acme, name: "k", scopes: [.salesRead, .customerRead])
+        let gate = RequestGate(keys: store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        func status(_ target: String) async throws -> Int {
+            try await gate.evaluate(
+                GateRequest(
+                    method: "GET", target: target, authorization: ["Bearer " + created.key.revealSecret()],
+                    clientAddress: nil)
+            ).status
+        }
+        #expect(try await status("/public/api/v1/customers") == 200)
+        try await manager.restrict(created.record.id, to: [.salesRead])
+        #expect(try await status("/public/api/v1/customers") == 403)
+        #expect(try await status("/public/api/v1/sales") == 200)
+        // Another process (another store object on the same file) revokes it: seen at the next request.
+        try await KeyManager(store: FileKeyStore(path: store.path)).revoke(created.record.id)
+        #expect(try await status("/public/api/v1/sales") == 401)
+    }
+}

@@ -304,3 +304,40 @@ struct KeyManagerTests {
         #expect(final.scopes.isSubset(of: .all))
     }
 }
+
+/// A store whose conditional update always reports that the record changed underneath.
+struct AlwaysConflictingStore: KeyStore {
+    let base = InMemoryKeyStore()
+    func record(forDigest digest: KeyDigest) async throws -> KeyRecord? { await base.record(forDigest: digest) }
+    func record(withID id: APIKeyID) async throws -> KeyRecord? { await base.record(withID: id) }
+    func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
+        await base.records(forMerchant: merchantID)
+    }
+    func insert(_ record: KeyRecord) async throws { try await base.insert(record) }
+    func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool { false }
+    func remove(_ current: KeyRecord) async throws -> Bool { await base.remove(current) }
+}
+
+@Suite("Key lifecycle against a misbehaving store")
+struct KeyManagerConflictTests {
+    @Test("An update that keeps losing its compare-and-swap gives up with conflict, changing nothing")
+    func conflict() async throws {
+        let store = AlwaysConflictingStore()
+        let manager = KeyManager(store: store, clock: ManualWallClock(testEpoch))
+        let created = try await manager.create(for: .acme, name: "k", scopes: [.salesRead, .customerRead])
+        await #expect(throws: KeyLifecycleError.conflict(created.record.id)) {
+            try await manager.restrict(created.record.id, to: [.salesRead])
+        }
+        await #expect(throws: KeyLifecycleError.conflict(created.record.id)) {
+            try await manager.revoke(created.record.id)
+        }
+        // A roll that cannot mark the old key takes its new key back: one record, unchanged.
+        await #expect(throws: KeyLifecycleError.conflict(created.record.id)) {
+            try await manager.roll(created.record.id, grace: .seconds(60))
+        }
+        #expect(store.base.allRecords == [created.record])
+        #expect(
+            KeyLifecycleError.conflict(created.record.id).description
+                == "Key \(created.record.id) changed concurrently too many times; nothing was changed.")
+    }
+}
