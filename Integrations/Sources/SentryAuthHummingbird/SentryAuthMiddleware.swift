@@ -70,8 +70,8 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
             var context = context
             context.principal = allowed.principal
             var response = try await next(request, context)
-            for (name, value) in allowed.rateLimit.headers {
-                if let name = HTTPField.Name.known(name) { response.headers[name] = value }
+            for field in allowed.headers {
+                if let name = HTTPField.Name.known(field.name) { response.headers[name] = field.value }
             }
             return response
         case .refused(let refusal):

@@ -9,6 +9,6 @@ public struct AllowedRequest: Sendable {
 
     /// The rate-limit headers to add to the response.
     public var headers: [HTTPHeaderField] {
-        rateLimit.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }
+        rateLimit.headers
     }
 }

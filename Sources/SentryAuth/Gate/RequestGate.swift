@@ -80,6 +80,30 @@ public struct RequestGate: Sendable {
         self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
     }
 
+    /// Creates a gate for the keys a ``KeyManager`` makes: its store, wall clock and key format, so
+    /// that the two never disagree (a custom format set on one and not the other would turn every
+    /// key into a 401).
+    ///
+    /// ```swift
+    /// let manager = KeyManager(store: InMemoryKeyStore(), format: try APIKeyFormat(prefix: "acme_live_", bodyLength: 40))
+    /// let gate = RequestGate(manager: manager, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - manager: The manager whose store, wall clock and format the gate uses.
+    ///   - policy: The endpoint policy; deny by default.
+    ///   - rateLimits: The rate-limit store.
+    ///   - clock: The monotonic clock; ``SystemMonotonicClock`` by default.
+    ///   - realm: The challenge realm; `Sentry Payments API` by default.
+    public init<Store: KeyStore>(
+        manager: KeyManager<Store>, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
+        clock: any MonotonicClock = SystemMonotonicClock(), realm: String = "Sentry Payments API"
+    ) {
+        self.init(
+            keys: manager.store, policy: policy, rateLimits: rateLimits, clock: clock, wallClock: manager.clock,
+            format: manager.format, realm: realm)
+    }
+
     /// Decides a request.
     ///
     /// - Parameter request: The request.
@@ -145,7 +169,7 @@ public struct RequestGate: Sendable {
             return .refused(
                 refusal(
                     .rateLimitExceeded, "Rate limit exceeded. Please try again in \(seconds) seconds.", .rateLimited,
-                    key: record.id, extra: decision.headers.map { HTTPHeaderField(name: $0.name, value: $0.value) }))
+                    key: record.id, extra: decision.headers))
         }
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
         return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))

@@ -38,16 +38,18 @@ public struct RateLimitDecision: Sendable, Hashable {
     /// The rate-limit response headers, in this order: `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
     /// `X-RateLimit-Reset` (seconds), the IETF draft's `RateLimit-Policy` and `RateLimit`, and
     /// `Retry-After` when limited.
-    public var headers: [(name: String, value: String)] {
+    public var headers: [HTTPHeaderField] {
         let windowSeconds = max(1, Self.wholeSecondsRoundedUp(limit.window))
         var headers = [
-            ("X-RateLimit-Limit", String(limit.limit)),
-            ("X-RateLimit-Remaining", String(remaining)),
-            ("X-RateLimit-Reset", String(resetSeconds)),
-            ("RateLimit-Policy", "\"default\";q=\(limit.limit);w=\(windowSeconds)"),
-            ("RateLimit", "\"default\";r=\(remaining);t=\(resetSeconds)"),
+            HTTPHeaderField(name: "X-RateLimit-Limit", value: String(limit.limit)),
+            HTTPHeaderField(name: "X-RateLimit-Remaining", value: String(remaining)),
+            HTTPHeaderField(name: "X-RateLimit-Reset", value: String(resetSeconds)),
+            HTTPHeaderField(name: "RateLimit-Policy", value: "\"default\";q=\(limit.limit);w=\(windowSeconds)"),
+            HTTPHeaderField(name: "RateLimit", value: "\"default\";r=\(remaining);t=\(resetSeconds)"),
         ]
-        if let retryAfterSeconds { headers.append(("Retry-After", String(retryAfterSeconds))) }
+        if let retryAfterSeconds {
+            headers.append(HTTPHeaderField(name: "Retry-After", value: String(retryAfterSeconds)))
+        }
         return headers
     }
 

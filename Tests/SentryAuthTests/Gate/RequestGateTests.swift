@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SentryAuth
+import SentryAuthTesting
 
 @Suite("Request gate: evaluation order and responses")
 struct RequestGateTests {
@@ -288,5 +289,28 @@ struct RequestGateFileStoreTests {
         // Another process (another store object on the same file) revokes it: seen at the next request.
         try await KeyManager(store: FileKeyStore(path: store.path)).revoke(created.record.id)
         #expect(try await status("/public/api/v1/sales") == 401)
+    }
+}
+
+@Suite("Request gate built from a key manager")
+struct RequestGateManagerTests {
+    @Test("A gate made from a manager accepts that manager's custom key format and follows its wall clock")
+    func fromManager() async throws {
+        let wallClock = ManualWallClock(testEpoch)
+        let manager = KeyManager(
+            store: InMemoryKeyStore(), clock: wallClock, format: try APIKeyFormat(prefix: "acme_live_", bodyLength: 40))
+        let created = try await manager.create(
+            for: .acme, name: "k", scopes: [.salesRead], expiresAt: testEpoch.addingTimeInterval(60))
+        let gate = RequestGate(manager: manager, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        let request = GateRequest(
+            method: "GET", target: "/public/api/v1/sales", authorization: ["Bearer " + created.key.revealSecret()],
+            clientAddress: nil)
+        #expect(try await gate.evaluate(request).status == 200)
+        // The default gate expects sntr_ keys: the same key is a 401 there.
+        let mismatched = RequestGate(
+            keys: manager.store, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        #expect(try await mismatched.evaluate(request).status == 401)
+        wallClock.advance(by: .seconds(60))
+        #expect(try await gate.evaluate(request).code == "UNAUTHORIZED")
     }
 }
