@@ -184,7 +184,10 @@ public final class SlidingWindowLimiter: Sendable {
     /// Admission times are non-decreasing along the sequence, so a binary search finds the first one
     /// inside. A slot not (or no longer) holding its unit counts as inside: remaining errs low.
     func inWindow(count: UInt64, now: UInt64) -> UInt64 {
-        var low: UInt64 = 0  // offsets from the oldest of the last `slotCount` units
+        // A busy key (the common case under load: at its limit, or refused) has all of its last
+        // `limit` units inside: one probe of the oldest settles it, instead of a full search.
+        if isInside(unit: (count &- slotCount) & Self.unitMask, now: now) { return slotCount }
+        var low: UInt64 = 1  // offsets from the oldest of the last `slotCount` units; offset 0 is outside
         var high = slotCount
         while low < high {
             let middle = (low + high) / 2
