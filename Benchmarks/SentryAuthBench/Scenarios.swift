@@ -8,7 +8,7 @@ import Synchronization
 
 /// Every benchmark, by its stable name. Setup happens here, outside the timed bodies.
 enum Scenarios {
-    static let documentedKey = "sntr_abcdefghijklmnopqrstuvwxyz123456"
+    static let documentedKey = "sntr_abcdefghijklmnopqrstuvwxyzDprpqN"
 
     /// The benchmarks whose names pass `wanted`, in table order; nothing else is set up.
     static func all(_ wanted: @Sendable (String) -> Bool = { _ in true }) async -> [Benchmark] {
@@ -22,9 +22,12 @@ enum Scenarios {
         benchmarks += policy()
         benchmarks += allowlists(wanted)
         benchmarks += limiters(wanted)
-        if ["gate.allowed", "gate.allowed.cached", "gate.invalid-key", "gate.insufficient-scope", "gate.rate-limited"]
-            .contains(where: wanted)
-        {
+        if [
+            "gate.allowed", "gate.allowed.cached", "gate.invalid-key", "gate.invalid-checksum",
+            "gate.insufficient-scope",
+            "gate.rate-limited",
+        ]
+        .contains(where: wanted) {
             benchmarks += await gate()
         }
         return benchmarks.filter { wanted($0.name) }
@@ -317,10 +320,15 @@ enum Scenarios {
         let requests = [
             ("gate.allowed", request(allowed.key.revealSecret())),
             ("gate.invalid-key", request(APIKey.generate().revealSecret())),
+            // A made-up key (any 32 base64url characters): refused by its checksum, before hashing.
+            (
+                "gate.invalid-checksum",
+                request(APIKey.generate(format: .sentryAcceptingLegacyKeys.withChecksum(.none)).revealSecret())
+            ),
             ("gate.insufficient-scope", request(narrow.key.revealSecret())),
             ("gate.rate-limited", request(spent.key.revealSecret())),
         ]
-        _ = try! await gate.evaluate(requests[3].1)  // spend the only unit
+        _ = try! await gate.evaluate(requests[4].1)  // spend the only unit
         // The same allowed request through a CachedKeyStore over a store whose look-up suspends
         // (as a database's does): every request after the first is a cache hit.
         let cached = CachedKeyStore(SuspendingKeyStore(store), clock: FrozenClock())

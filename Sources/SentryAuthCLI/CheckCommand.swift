@@ -10,7 +10,7 @@ struct CheckCommand {
     let console: Console
 
     static let help = """
-        Usage: sentry-auth check --store FILE [--policy FILE] [-H 'Authorization: Bearer KEY']
+        Usage: sentry-auth check --store FILE [--policy FILE] [-H 'Authorization: Bearer KEY'] [--accept-legacy-keys]
                                  [--ip ADDRESS | --peer ADDRESS [--trusted-proxy CIDRS]
                                   [--forwarded-for VALUE ... | --forwarded VALUE ...]]
                                  METHOD TARGET
@@ -35,6 +35,7 @@ struct CheckCommand {
           --forwarded-for VALUE   An X-Forwarded-For header line; repeat for several lines
           --forwarded VALUE       A Forwarded (RFC 7239) header line; repeat for several lines
           -H HEADER               A request header 'Name: value'; Authorization is read, others are ignored
+          --accept-legacy-keys    Also accept keys made before checksums (a migration setting)
 
         Exit status: 0 allowed, 1 refused, 2 bad usage, 3 a store or policy that cannot be read.
         """
@@ -47,7 +48,7 @@ struct CheckCommand {
                 "--store", "--policy", "--ip", "--peer", "--trusted-proxy", "--forwarded-for", "--forwarded", "-H",
                 "--header",
             ],
-            command: command)
+            flags: ["--accept-legacy-keys"], command: command)
         if arguments.wantsHelp {
             console.line(Self.help)
             return ExitStatus.success
@@ -65,7 +66,10 @@ struct CheckCommand {
             }
         }
         let policy = try Self.policy(try arguments.value("--policy", command: command))
-        let gate = RequestGate(keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        let format: APIKeyFormat =
+            arguments.flags.contains("--accept-legacy-keys") ? .sentryAcceptingLegacyKeys : .sentry
+        let gate = RequestGate(
+            keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>(), format: format)
         let decision = try await failing {
             try await gate.evaluate(
                 GateRequest(

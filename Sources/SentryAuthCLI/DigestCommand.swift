@@ -9,7 +9,8 @@ struct DigestCommand {
 
         Reads API keys from standard input, one a line, and prints the lowercase hex SHA-256 of each
         (what a key store keeps), or 'error: REASON' for a line that is not a key, and goes on.
-        Keys are parsed strictly: no surrounding spaces. The reason never repeats the input.
+        Keys are parsed strictly: no surrounding spaces. The reason never repeats the input. Sentry
+        keys made before checksums are accepted too (this is how their digests are found).
 
         Options:
           --prefix PREFIX   Key prefix (default sntr_)
@@ -39,7 +40,7 @@ enum KeyFormatOption {
     static func parse(_ arguments: Arguments, command: String) throws -> APIKeyFormat {
         let prefix = try arguments.value("--prefix", command: command)
         let length = try arguments.value("--length", command: command)
-        guard prefix != nil || length != nil else { return .sentry }
+        guard prefix != nil || length != nil else { return .sentryAcceptingLegacyKeys }
         guard let bodyLength = Int(length ?? "32") else {
             throw UsageError("--length must be a number.", command: command)
         }

@@ -14,8 +14,11 @@ struct KeysCommand {
 
         Subcommands:
           create --store FILE --merchant ID --scopes LIST [--allow CIDRS] [--limit N/SECONDS]
-                 [--expires RFC3339] [--name NAME]
+                 [--expires RFC3339] [--name NAME] [--key-from-stdin]
                      Create a key. The key is printed once, then its record; only its digest is stored.
+                     With --key-from-stdin, store an existing key read from standard input instead
+                     (never from the command line, where it would land in shell history); a key
+                     made before checksums works only where the gate accepts legacy keys.
                      --expires is an RFC 3339 time: 2027-01-31T00:00:00Z, 2027-01-31T09:30:00.250+02:00.
                      A name is 1 to 100 printable characters (default "Key for MERCHANT").
           list --store FILE [--merchant ID]
@@ -51,7 +54,7 @@ struct KeysCommand {
         case "create":
             let arguments = try Arguments(
                 rest, options: ["--store", "--merchant", "--scopes", "--allow", "--limit", "--expires", "--name"],
-                command: command)
+                flags: ["--key-from-stdin"], command: command)
             if arguments.wantsHelp { return help() }
             _ = try arguments.positionals(exactly: 0, "no arguments", command: command)
             let manager = try manager(arguments)
@@ -69,6 +72,28 @@ struct KeysCommand {
                 }
             }
             let name = try arguments.value("--name", command: command) ?? "Key for \(merchant.rawValue.prefix(92))"
+            if arguments.flags.contains("--key-from-stdin") {
+                guard let line = console.readLine() else {
+                    throw UsageError("--key-from-stdin: standard input is empty.", command: command)
+                }
+                let key: APIKey
+                do {
+                    key = try APIKey(parsing: line, format: .sentryAcceptingLegacyKeys)
+                } catch {
+                    throw UsageError("--key-from-stdin: \(error)", command: command)
+                }
+                let record = try await failing {
+                    try await manager.importKey(
+                        key, for: merchant, name: name, scopes: scopes, allowlist: allowlist, rateLimit: limit,
+                        expiresAt: expires)
+                }
+                console.line("imported:    a key read from standard input (not printed)")
+                if !key.hasValidChecksum {
+                    console.line("             (no valid checksum: it works only where legacy keys are accepted)")
+                }
+                console.line(RecordText.render(record, at: Date()))
+                return ExitStatus.success
+            }
             let created = try await failing {
                 try await manager.create(
                     for: merchant, name: name, scopes: scopes, allowlist: allowlist, rateLimit: limit,

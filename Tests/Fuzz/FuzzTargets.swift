@@ -72,6 +72,12 @@ func fuzzAPIKey(_ bytes: UnsafeBufferPointer<UInt8>) {
         let key = try APIKey(parsing: input)
         require(key.revealSecret() == input, "a parsed key is exactly its input")
         require(input.utf8.count == 37 && input.hasPrefix("sntr_"), "the format holds")
+        require(key.hasValidChecksum, "a key the Sentry format accepts has a valid checksum")
+        // Any one character changed (to another base64url character) breaks the checksum.
+        var changed = Array(input.utf8)
+        let position = 5 + Int(changed[5] % 32)
+        changed[position] = changed[position] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+        require((try? APIKey(parsing: text(changed))) == nil, "a one-character change is refused")
         require(key.digest == KeyDigest.SHA256.hash(Array(input.utf8)), "the digest is the input's SHA-256")
         require(!holds(key.description, input.dropFirst(5).prefix(28)), "the description is redacted")
     } catch {
@@ -220,7 +226,7 @@ struct GateWorld: Sendable {
 
     static let shared: GateWorld = {
         let store = InMemoryKeyStore()
-        var keys: [String] = ["sntr_abcdefghijklmnopqrstuvwxyz123456"]
+        var keys: [String] = ["sntr_abcdefghijklmnopqrstuvwxyzDprpqN"]
         var random = SystemRandomNumberGenerator()
         for _ in 0..<3 { keys.append(APIKey.generate(using: &random).revealSecret()) }
         let setups: [(ScopeSet, [String], Int)] = [

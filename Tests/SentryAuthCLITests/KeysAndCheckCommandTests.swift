@@ -321,4 +321,34 @@ struct KeysAndCheckCommandTests {
         let after = Set(try FileManager.default.contentsOfDirectory(atPath: FileManager.default.currentDirectoryPath))
         #expect(after == before)
     }
+
+    @Test("keys create --key-from-stdin imports a legacy key, never printed; check accepts it only when told")
+    func importLegacyKey() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let store = directory.path + "/keys.json"
+        let legacy = "sntr_LEGACYkeyLEGACYkeyLEGACYkey12345"
+        let imported = await runTool(
+            ["keys", "create", "--store", store, "--merchant", "m_1", "--scopes", "sales:read", "--key-from-stdin"],
+            input: [legacy])
+        #expect(imported.status == 0, "\(imported.error)")
+        #expect(imported.output.contains("imported:") && imported.output.contains("no valid checksum"))
+        #expect(!(imported.output + imported.error).contains("LEGACYkey"))
+        #expect(Self.field("digest", in: imported) == KeyDigest.SHA256.hash(Array(legacy.utf8)).hex)
+        let request = ["-H", "Authorization: Bearer \(legacy)", "GET", "/public/api/v1/sales"]
+        let refused = await runTool(["check", "--store", store] + request)
+        #expect(refused.status == 1 && refused.lines.first == "HTTP/1.1 401 Unauthorized")
+        let migrating = await runTool(["check", "--store", store, "--accept-legacy-keys"] + request)
+        #expect(migrating.status == 0 && migrating.lines.first == "HTTP/1.1 200 OK")
+        // Bad input on standard input: bad usage, not echoed; the same key twice: refused by the store.
+        let bad = await runTool(
+            ["keys", "create", "--store", store, "--merchant", "m_1", "--scopes", "sales:read", "--key-from-stdin"],
+            input: ["sntr_SECRET!"])
+        #expect(bad.status == 2 && bad.error.contains("--key-from-stdin:") && !bad.error.contains("SECRET"))
+        let twice = await runTool(
+            ["keys", "create", "--store", store, "--merchant", "m_1", "--scopes", "sales:read", "--key-from-stdin"],
+            input: [legacy])
+        #expect(twice.status == 3 || twice.status == 1)
+        #expect(!(twice.output + twice.error).contains("LEGACYkey"))
+    }
 }

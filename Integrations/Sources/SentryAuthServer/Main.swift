@@ -35,7 +35,9 @@ enum Main {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(3)
         }
-        let gate = RequestGate(keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        let gate = RequestGate(
+            keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
+            format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry)
         let router = SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
             resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))

@@ -9,10 +9,11 @@ struct ServerOptions {
     var policy: String?
     var trustedProxies = IPAllowlist()
     var gate = true
+    var acceptLegacyKeys = false
 
     static let usage = """
         Usage: sentry-auth-server --store FILE [--port N] [--host ADDRESS] [--policy FILE]
-                                  [--trusted-proxy CIDRS] [--no-gate]
+                                  [--trusted-proxy CIDRS] [--accept-legacy-keys] [--no-gate]
 
         Serves the Sentry Payments API's routes behind the SentryAuth gate. Each allowed request is
         answered with JSON naming the merchant of the key (every data query is scoped to it), the
@@ -25,6 +26,7 @@ struct ServerOptions {
           --host ADDRESS          The address to listen on (default 127.0.0.1)
           --policy FILE           An endpoint policy in JSON (default: the built-in Sentry policy)
           --trusted-proxy CIDRS   Proxies whose X-Forwarded-For entries are believed (default: none)
+          --accept-legacy-keys    Also accept keys made before checksums (a migration setting)
           --no-gate               Serve the same routes without the gate (for load comparisons)
 
         It prints 'listening on HOST:PORT' once it accepts connections, and stops cleanly on SIGINT
@@ -61,6 +63,7 @@ struct ServerOptions {
                     throw UsageError("--trusted-proxy: \(error)")
                 }
             case "--no-gate": gate = false
+            case "--accept-legacy-keys": acceptLegacyKeys = true
             case "--help", "-h": throw UsageError(nil)
             default: throw UsageError("unknown argument '\(argument.prefix(64))'.")
             }

@@ -3,7 +3,7 @@
 /// ```swift
 /// let request = GateRequest(
 ///     method: "GET", target: "/public/api/v1/customers?limit=10",
-///     authorization: ["Bearer sntr_abcdefghijklmnopqrstuvwxyz123456"],
+///     authorization: ["Bearer sntr_abcdefghijklmnopqrstuvwxyzDprpqN"],
 ///     clientAddress: try IPAddress("203.0.113.9"))
 /// ```
 public struct GateRequest: Sendable {

@@ -1,4 +1,4 @@
-/// A presented or newly generated API key, such as `sntr_abcdefghijklmnopqrstuvwxyz123456`.
+/// A presented or newly generated API key, such as `sntr_abcdefghijklmnopqrstuvwxyzDprpqN`.
 ///
 /// An `APIKey` is a secret. Every way of printing it shows only its display hint (`sntr_…3456`):
 /// `description`, `debugDescription`, string interpolation, `dump` and `String(reflecting:)`.
@@ -6,8 +6,8 @@
 /// to hand a newly created key to its owner once.
 ///
 /// ```swift
-/// let key = try APIKey(parsing: "sntr_abcdefghijklmnopqrstuvwxyz123456")
-/// print(key)           // sntr_…3456
+/// let key = try APIKey(parsing: "sntr_abcdefghijklmnopqrstuvwxyzDprpqN")
+/// print(key)           // sntr_…rpqN
 /// let digest = key.digest   // what a store keeps
 /// ```
 public struct APIKey: Sendable {
@@ -87,6 +87,7 @@ public struct APIKey: Sendable {
                 throw .invalidCharacter(position: position)
             }
         }
+        if format.checksum == .required, !APIKeyFormat.hasValidChecksum(utf8) { throw .checksumMismatch }
     }
 
     /// Validates a presented key and returns its digest, without allocating: the gate's hot path.
@@ -127,7 +128,8 @@ public struct APIKey: Sendable {
         bytes.reserveCapacity(format.keyLength)
         var bits: UInt64 = 0
         var available = 0
-        for _ in 0..<format.bodyLength {
+        let random = format.bodyLength - (format.checksum.isGenerated ? APIKeyFormat.checksumLength : 0)
+        for _ in 0..<random {
             if available < 6 {
                 bits = generator.next()
                 available = 64
@@ -136,8 +138,14 @@ public struct APIKey: Sendable {
             bits >>= 6
             available -= 6
         }
+        if format.checksum.isGenerated { bytes += APIKeyFormat.checksumCharacters(of: bytes) }
         return APIKey(format: format, secret: bytes)
     }
+
+    /// Whether the key's last 6 characters are the checksum of the rest (see ``APIKeyFormat``). Keys
+    /// made before checksums, accepted by ``APIKeyFormat/sentryAcceptingLegacyKeys``, answer `false`
+    /// (but for 1 in 2³² by chance).
+    public var hasValidChecksum: Bool { APIKeyFormat.hasValidChecksum(secret) }
 
     /// The key's SHA-256 digest: what a key store keeps instead of the key.
     public var digest: KeyDigest {

@@ -1,36 +1,87 @@
-/// The shape of an API key: a fixed prefix followed by a fixed number of base64url characters.
+/// The shape of an API key: a fixed prefix followed by a fixed number of base64url characters,
+/// the last six of which may be a checksum.
 ///
-/// The Sentry format is ``sentry``: `sntr_` followed by 32 characters (192 random bits).
-/// Other APIs can define their own:
+/// The Sentry format is ``sentry``: `sntr_` followed by 32 characters — 26 random (156 bits) and a
+/// 6-character checksum:
+///
+/// ```text
+/// sntr_ R R R R R R R R R R R R R R R R R R R R R R R R R R C C C C C C
+/// |-- the first 31 ASCII characters: CRC-32 input ---------| |checksum|
+/// ```
+///
+/// The checksum is the CRC-32 (IEEE, as zlib's `crc32`) of the key's first 31 ASCII characters
+/// (`sntr_` and the 26 random ones), written as exactly 6 digits in base 64 with the base64url
+/// alphabet (`A` = 0 … `Z` = 25, `a` = 26 … `z` = 51, `0` = 52 … `9` = 61, `-` = 62, `_` = 63),
+/// most significant digit first. A CRC-32 has 32 bits, so the first checksum character is always
+/// `A`, `B`, `C` or `D`. A secret scanner can find candidates with
+/// `\bsntr_[A-Za-z0-9_-]{26}[A-D][A-Za-z0-9_-]{5}\b` and confirm them by the checksum, with no
+/// database. The gate refuses a key whose checksum fails before hashing it or looking it up.
+///
+/// Keys made before checksums (any 32 base64url characters) work only where a deployment says so:
+/// ``sentryAcceptingLegacyKeys`` (the migration path; new keys are still checksummed). Other APIs
+/// can define their own formats:
 ///
 /// ```swift
-/// let format = try APIKeyFormat(prefix: "acme_live_", bodyLength: 40)
+/// let format = try APIKeyFormat(prefix: "acme_live_", bodyLength: 40, checksum: .required)
 /// ```
 public struct APIKeyFormat: Sendable, Hashable {
     /// The text every key starts with, such as `sntr_`.
     public let prefix: String
-    /// How many base64url characters follow the prefix.
+    /// How many base64url characters follow the prefix, the checksum included.
     public let bodyLength: Int
+    /// Whether keys carry a checksum in their last 6 characters, and whether keys without one are
+    /// accepted.
+    public let checksum: Checksum
+
+    /// Whether a format's keys carry a checksum (their last 6 characters: the CRC-32 of the rest,
+    /// in base64url digits), and whether presented keys must.
+    public struct Checksum: Sendable, Hashable {
+        enum Kind: Sendable, Hashable { case none, required, acceptingLegacyKeys }
+        let kind: Kind
+
+        /// No checksum: every body character is random.
+        public static var none: Self { Self(kind: .none) }
+        /// New keys carry a checksum and a presented key must have a valid one.
+        public static var required: Self { Self(kind: .required) }
+        /// New keys carry a checksum; a presented key without a valid one is still looked up (keys
+        /// made before checksums, during a migration).
+        public static var acceptingLegacyKeys: Self { Self(kind: .acceptingLegacyKeys) }
+
+        /// Whether new keys end in a checksum.
+        public var isGenerated: Bool { kind != .none }
+    }
+
+    /// The number of checksum characters.
+    public static let checksumLength = 6
 
     /// UTF-8 bytes of ``prefix``, kept to make parsing a byte comparison.
     let prefixBytes: [UInt8]
 
-    /// The fewest body characters a format may have: 22 characters carry 132 random bits.
+    /// The fewest random body characters a format may have: 22 characters carry 132 random bits
+    /// (a checksummed format's body is 6 characters longer).
     public static let minimumBodyLength = 22
     /// The most body characters a format may have.
     public static let maximumBodyLength = 256
 
-    /// The Sentry Payments format: `sntr_` and 32 base64url characters.
-    public static let sentry = APIKeyFormat(unchecked: "sntr_", bodyLength: 32)
+    /// The Sentry Payments format: `sntr_` and 32 base64url characters, the last 6 a checksum that
+    /// every presented key must match.
+    public static let sentry = APIKeyFormat(unchecked: "sntr_", bodyLength: 32, checksum: .required)
+
+    /// The Sentry format during a migration: new keys are checksummed, and keys made before
+    /// checksums (any 32 base64url characters) are still accepted. Off for new deployments.
+    public static let sentryAcceptingLegacyKeys = APIKeyFormat(
+        unchecked: "sntr_", bodyLength: 32, checksum: .acceptingLegacyKeys)
 
     /// Creates a key format.
     ///
     /// - Parameters:
     ///   - prefix: 1 to 32 characters from `a`–`z`, `A`–`Z`, `0`–`9` and `_`, ending in `_`, so the
     ///     prefix can never be confused with the base64url body.
-    ///   - bodyLength: The number of random characters, from ``minimumBodyLength`` to ``maximumBodyLength``.
+    ///   - bodyLength: The number of body characters, from ``minimumBodyLength`` (plus 6 with a
+    ///     checksum) to ``maximumBodyLength``.
+    ///   - checksum: Whether keys end in a checksum; ``Checksum/none`` by default.
     /// - Throws: ``APIKeyFormatError/invalidFormat`` when either value is out of range.
-    public init(prefix: String, bodyLength: Int) throws(APIKeyFormatError) {
+    public init(prefix: String, bodyLength: Int, checksum: Checksum = .none) throws(APIKeyFormatError) {
         let bytes = Array(prefix.utf8)
         let allowed = bytes.allSatisfy { byte in
             switch byte {
@@ -41,15 +92,44 @@ public struct APIKeyFormat: Sendable, Hashable {
             }
         }
         guard allowed, (1...32).contains(bytes.count), bytes.last == UInt8(ascii: "_"),
-            (Self.minimumBodyLength...Self.maximumBodyLength).contains(bodyLength)
+            (Self.minimumBodyLength...Self.maximumBodyLength).contains(
+                bodyLength - (checksum.isGenerated ? Self.checksumLength : 0)),
+            bodyLength <= Self.maximumBodyLength
         else { throw .invalidFormat }
-        self.init(unchecked: prefix, bodyLength: bodyLength)
+        self.init(unchecked: prefix, bodyLength: bodyLength, checksum: checksum)
     }
 
-    private init(unchecked prefix: String, bodyLength: Int) {
+    private init(unchecked prefix: String, bodyLength: Int, checksum: Checksum) {
         self.prefix = prefix
         self.bodyLength = bodyLength
+        self.checksum = checksum
         self.prefixBytes = Array(prefix.utf8)
+    }
+
+    /// The same format with another checksum rule, such as ``Checksum/acceptingLegacyKeys`` for a
+    /// migration.
+    ///
+    /// - Parameter checksum: The rule.
+    /// - Returns: The format with that rule.
+    public func withChecksum(_ checksum: Checksum) -> APIKeyFormat {
+        APIKeyFormat(unchecked: prefix, bodyLength: bodyLength, checksum: checksum)
+    }
+
+    /// The 6 checksum characters for a key's first `keyLength − 6` bytes.
+    static func checksumCharacters(of bytes: some Sequence<UInt8>) -> [UInt8] {
+        checksumCharacters(ofValue: CRC32.checksum(bytes))
+    }
+
+    /// A CRC-32 value as 6 base64url digits, most significant first.
+    static func checksumCharacters(ofValue value: UInt32) -> [UInt8] {
+        (0..<checksumLength).map { digit in alphabet[Int((value >> UInt32(6 * (checksumLength - 1 - digit))) & 63)] }
+    }
+
+    /// Whether a well-formed key's last 6 characters are the checksum of the rest.
+    static func hasValidChecksum(_ utf8: some Collection<UInt8>) -> Bool {
+        guard utf8.count > checksumLength else { return false }
+        let split = utf8.index(utf8.startIndex, offsetBy: utf8.count - checksumLength)
+        return checksumCharacters(of: utf8[..<split]).elementsEqual(utf8[split...])
     }
 
     /// The total length of a key in this format, in characters.

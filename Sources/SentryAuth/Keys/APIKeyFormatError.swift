@@ -11,6 +11,7 @@ public struct APIKeyFormatError: Error, Sendable, Hashable, CustomStringConverti
         case wrongLength(expected: Int, actual: Int)
         case invalidCharacter(position: Int)
         case invalidFormat
+        case checksumMismatch
     }
 
     private let kind: Kind
@@ -35,6 +36,9 @@ public struct APIKeyFormatError: Error, Sendable, Hashable, CustomStringConverti
     /// An ``APIKeyFormat`` was given a prefix or body length out of range.
     public static var invalidFormat: Self { Self(.invalidFormat) }
 
+    /// The key's last 6 characters are not the checksum of the rest: a mistyped or made-up key.
+    public static var checksumMismatch: Self { Self(.checksumMismatch) }
+
     /// A message naming what is wrong, safe to log: it never contains the presented text.
     public var description: String {
         switch kind {
@@ -44,6 +48,8 @@ public struct APIKeyFormatError: Error, Sendable, Hashable, CustomStringConverti
             "The API key is \(actual) bytes long; expected \(expected) (ASCII) characters."
         case .invalidCharacter(let position):
             "The API key has a byte at position \(position) that is not base64url (A-Z, a-z, 0-9, '-', '_')."
+        case .checksumMismatch:
+            "The API key's checksum (its last 6 characters) does not match: the key is mistyped or made up."
         case .invalidFormat:
             "A key format needs a prefix of 1 to 32 characters from [A-Za-z0-9_] ending in '_', and a body of "
                 + "\(APIKeyFormat.minimumBodyLength) to \(APIKeyFormat.maximumBodyLength) characters."

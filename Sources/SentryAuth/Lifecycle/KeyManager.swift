@@ -67,6 +67,32 @@ public struct KeyManager<Store: KeyStore>: Sendable {
             expiresAt: expiresAt, parentID: nil, createdAt: now())
     }
 
+    /// Stores an existing key — one made before this library, or elsewhere — under a new record, as
+    /// ``create(for:name:scopes:allowlist:rateLimit:expiresAt:)`` would. Only its digest and hint
+    /// are kept. A key without a valid checksum is accepted by the gate only with a format that
+    /// accepts legacy keys (``APIKeyFormat/sentryAcceptingLegacyKeys``): the migration path.
+    ///
+    /// - Parameters:
+    ///   - key: The existing key, parsed with the format it was made in.
+    ///   - merchantID: The merchant the key belongs to.
+    ///   - name: A human-readable name: 1 to 100 printable characters.
+    ///   - scopes: What the key may do; fixed for the key's life.
+    ///   - allowlist: The networks the key may be used from; empty (the default) means any address.
+    ///   - rateLimit: The key's rate limit; 60 per minute by default.
+    ///   - expiresAt: When the key stops working, if ever.
+    /// - Returns: The new record.
+    /// - Throws: ``KeyStoreError/duplicateKey`` when the key is already stored; ``KeyLifecycleError``
+    ///   for a bad name or expiry.
+    @discardableResult
+    public func importKey(
+        _ key: APIKey, for merchantID: MerchantID, name: String, scopes: ScopeSet,
+        allowlist: IPAllowlist = IPAllowlist(), rateLimit: RateLimit = .default, expiresAt: Date? = nil
+    ) async throws -> KeyRecord {
+        try await insertRecord(
+            for: key, merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
+            expiresAt: expiresAt, parentID: nil, createdAt: now())
+    }
+
     /// Creates a key on behalf of an existing, active key, with at most that key's scopes.
     ///
     /// The new key belongs to the parent's merchant, keeps the parent's allowlist, has the parent's
@@ -192,17 +218,27 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist, rateLimit: RateLimit,
         expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
     ) async throws -> CreatedKey {
+        let key = APIKey.generate(format: format)
+        let record = try await insertRecord(
+            for: key, merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
+            expiresAt: expiresAt, parentID: parentID, createdAt: createdAt)
+        return CreatedKey(key: key, record: record)
+    }
+
+    private func insertRecord(
+        for key: APIKey, merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist,
+        rateLimit: RateLimit, expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
+    ) async throws -> KeyRecord {
         guard Self.isValidName(name) else { throw KeyLifecycleError.invalidName }
         let expiresAt = expiresAt.map(RFC3339Time.millisecondPrecision)
         if let expiresAt, expiresAt <= createdAt { throw KeyLifecycleError.invalidExpiry }
-        let key = APIKey.generate(format: format)
         let record = KeyRecord(
             id: .generate(), merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist,
             rateLimit: rateLimit,
             createdAt: createdAt, expiresAt: expiresAt, displayHint: key.displayHint, digest: key.digest,
             parentID: parentID)
         try await store.insert(record)
-        return CreatedKey(key: key, record: record)
+        return record
     }
 
     private func activeRecord(_ id: APIKeyID, at now: Date) async throws -> KeyRecord {

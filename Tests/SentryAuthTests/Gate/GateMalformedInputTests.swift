@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Request gate: malformed input")
 struct GateMalformedInputTests {
-    static let key = "sntr_abcdefghijklmnopqrstuvwxyz123456"
+    static let key = "sntr_abcdefghijklmnopqrstuvwxyzDprpqN"
 
     /// (Authorization values, expected reason). The documented key exists and holds every scope.
     static let headerCases: [([String], GateRefusal.Reason?)] = [
@@ -42,8 +42,12 @@ struct GateMalformedInputTests {
             ["Bearer sntr_abcdefghijklmnopqrstuvwxyz12345"],
             .invalidKey(.malformed(.wrongLength(expected: 37, actual: 36)))
         ),
-        (["Bearer sntr_bbcdefghijklmnopqrstuvwxyz123456"], .invalidKey(.unknown)),
-        (["Bearer sntr_abcdefghijklmnopqrstuvwxyz123457"], .invalidKey(.unknown)),
+        // One character off: the checksum catches it before any look-up.
+        (["Bearer sntr_bbcdefghijklmnopqrstuvwxyzDprpqN"], .invalidKey(.malformed(.checksumMismatch))),
+        (["Bearer sntr_abcdefghijklmnopqrstuvwxyzDprpqM"], .invalidKey(.malformed(.checksumMismatch))),
+        (["Bearer sntr_abcdefghijklmnopqrstuvwxyz123456"], .invalidKey(.malformed(.checksumMismatch))),
+        // A well-formed, checksummed key that no record has.
+        (["Bearer sntr_bbcdefghijklmnopqrstuvwxyzAb-Xd1"], .invalidKey(.unknown)),
         // Accepted forms: case-insensitive scheme, several spaces, surrounding whitespace.
         (["Bearer " + key], nil),
         (["bearer " + key], nil),

@@ -6,13 +6,18 @@ import Testing
 struct APIKeyTests {
     static let documented = "sntr_abcdefghijklmnopqrstuvwxyz123456"
 
-    @Test("The documented example key parses, with its hint")
+    @Test("The documentation's example key has no checksum: a legacy key, accepted only during a migration")
     func documentedKey() throws {
-        let key = try APIKey(parsing: Self.documented)
+        #expect(throws: APIKeyFormatError.checksumMismatch) { try APIKey(parsing: Self.documented) }
+        let key = try APIKey(parsing: Self.documented, format: .sentryAcceptingLegacyKeys)
         #expect(key.revealSecret() == Self.documented)
         #expect(key.displayHint == "sntr_…3456")
+        #expect(!key.hasValidChecksum)
         #expect(key.digest == KeyDigest.SHA256.hash(Array(Self.documented.utf8)))
-        #expect(key == (try APIKey(parsing: Self.documented[...])))
+        #expect(key == (try APIKey(parsing: Self.documented[...], format: .sentryAcceptingLegacyKeys)))
+        // The same 26 leading characters with their checksum: a valid key.
+        let checksummed = try APIKey(parsing: "sntr_abcdefghijklmnopqrstuvwxyzDprpqN")
+        #expect(checksummed.hasValidChecksum && checksummed.displayHint == "sntr_…rpqN")
     }
 
     @Test(
@@ -96,19 +101,19 @@ struct APIKeyTests {
         #expect(seen.count == 100_000)
     }
 
-    /// Chi-square test of uniformity, per position, over 100,000 system-generated keys.
+    /// Chi-square test of uniformity, per random position, over 100,000 system-generated keys.
     /// df = 63. The threshold 180 has a false-failure probability below 1e-12 per position
     /// (Wilson–Hilferty), so below 1e-10 for the whole test; a generator with modulo bias
     /// (e.g. `byte % 62`), a missing character or a stuck bit scores in the thousands.
     @Test("Every character is equally likely at every position (chi-square, p < 1e-10 false failure)")
     func uniformity() throws {
-        let positions = 32
+        let positions = 26  // the random characters; the last 6 are the checksum, determined by them
         let samples = 100_000
         var counts = [[Int]](repeating: [Int](repeating: 0, count: 64), count: positions)
         var index = [UInt8: Int]()
         for (value, character) in APIKeyFormat.alphabet.enumerated() { index[character] = value }
         for _ in 0..<samples {
-            let body = APIKey.generate().secret.dropFirst(5)
+            let body = APIKey.generate().secret.dropFirst(5).prefix(positions)
             for (position, character) in body.enumerated() {
                 counts[position][try #require(index[character])] += 1
             }
@@ -136,7 +141,8 @@ struct APIKeyTests {
         var second = SplitMix64(seed: 42)
         #expect(APIKey.generate(using: &first) == APIKey.generate(using: &second))
         var zeros = ZeroGenerator()
-        #expect(APIKey.generate(using: &zeros).revealSecret() == "sntr_" + String(repeating: "A", count: 32))
+        // 26 random "A"s, then their checksum (the same as Python's zlib.crc32 gives: checksum-vectors.txt).
+        #expect(APIKey.generate(using: &zeros).revealSecret() == "sntr_" + String(repeating: "A", count: 26) + "Cq7NgX")
     }
 }
 
@@ -146,7 +152,7 @@ private struct ZeroGenerator: RandomNumberGenerator {
 
 @Suite("API key redaction")
 struct APIKeyRedactionTests {
-    let key = try! APIKey(parsing: "sntr_SECRETbodySECRETbodySECRET123456")
+    let key = try! APIKey(parsing: "sntr_SECRETbodySECRETbodySECRET123456", format: .sentryAcceptingLegacyKeys)
     let hidden = "SECRETbody"
 
     @Test("description, interpolation, debugDescription, String(reflecting:) show only the hint")
