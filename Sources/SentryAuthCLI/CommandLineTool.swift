@@ -16,6 +16,7 @@ struct CommandLineTool {
           digest      Print the SHA-256 digest of each key read from standard input
           allowlist   Say whether each address read from standard input is allowed
           simulate    Run a rate limiter over a trace read from standard input
+          scan        Find Sentry keys in files (by shape and checksum), never printing them
 
         Run 'sentry-auth COMMAND --help' for a command's options.
 
@@ -41,6 +42,7 @@ struct CommandLineTool {
             case "digest": return try DigestCommand(console: console).run(rest)
             case "allowlist": return try AllowlistCommand(console: console).run(rest)
             case "simulate": return try SimulateCommand(console: console).run(rest)
+            case "scan": return try await ScanCommand(console: console).run(rest)
             default: throw UsageError("unknown command '\(command)'.")
             }
         } catch let error as UsageError {
