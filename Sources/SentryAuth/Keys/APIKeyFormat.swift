@@ -125,11 +125,18 @@ public struct APIKeyFormat: Sendable, Hashable {
         (0..<checksumLength).map { digit in alphabet[Int((value >> UInt32(6 * (checksumLength - 1 - digit))) & 63)] }
     }
 
-    /// Whether a well-formed key's last 6 characters are the checksum of the rest.
+    /// Whether a well-formed key's last 6 characters are the checksum of the rest. Allocates
+    /// nothing: it is on the gate's path.
     static func hasValidChecksum(_ utf8: some Collection<UInt8>) -> Bool {
         guard utf8.count > checksumLength else { return false }
         let split = utf8.index(utf8.startIndex, offsetBy: utf8.count - checksumLength)
-        return checksumCharacters(of: utf8[..<split]).elementsEqual(utf8[split...])
+        let value = CRC32.checksum(utf8[..<split])
+        var shift = UInt32(6 * (checksumLength - 1))
+        for character in utf8[split...] {
+            guard character == alphabet[Int((value >> shift) & 63)] else { return false }
+            shift &-= 6
+        }
+        return true
     }
 
     /// The total length of a key in this format, in characters.
