@@ -114,15 +114,15 @@ struct KeysCommand {
             }
             let now = Date()
             let rows =
-                [["ID", "MERCHANT", "NAME", "SCOPES", "STATUS", "HINT"]]
+                [["ID", "MERCHANT", "NAME", "SCOPES", "STATUS", "HINT", "LAST USED"]]
                 + records.map {
                     [
                         $0.id.rawValue, $0.merchantID.rawValue, $0.name, $0.scopes.formatted,
                         $0.status(at: now).rawValue,
-                        $0.displayHint,
+                        $0.displayHint, $0.lastUsedAt.map(RecordText.time) ?? "never",
                     ].map { TerminalText.escaped($0) }
                 }
-            let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            let widths = (0..<7).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for row in rows {
                 let cells = row.enumerated().map { $1 + String(repeating: " ", count: widths[$0] - $1.count) }
                 console.line(cells.joined(separator: "  ").trimmingTrailingSpaces())

@@ -54,6 +54,7 @@ enum RecordText {
         }
         lines += [
             "revoked:     \(record.revokedAt.map(time) ?? "no")",
+            "last used:   \(record.lastUsedAt.map(time) ?? "never")",
             "status:      \(record.status(at: now).rawValue)",
             "hint:        \(TerminalText.escaped(record.displayHint))",
             "digest:      \(record.digest.hex)",

@@ -35,14 +35,16 @@ enum Main {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             exit(3)
         }
+        let usage = KeyUsageRecorder(store: store)
         let gate = RequestGate(
             keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
-            format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry)
+            format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry, usage: usage)
         let router = SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
             resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))
         let app = Application(
             router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
+            services: [UsageFlushService(usage: usage)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 FileHandle.standardOutput.write(Data("listening on \(options.host):\(port)\n".utf8))

@@ -19,6 +19,7 @@ struct ServerOptions {
         answered with JSON naming the merchant of the key (every data query is scoped to it), the
         endpoint and its parameters. Keys come from a key store file made with
         'sentry-auth keys create --store FILE'; changes to the file are seen at the next request.
+        When each key was last used is written to the file at most once a minute (and at shutdown).
 
         Options:
           --store FILE            The key store file (required)

@@ -114,6 +114,12 @@ struct ReferenceServerTests {
 
         try await client.shutdown()
         #expect(try await server.stop() == 0)
+        // The graceful shutdown wrote the key's last use (to the minute) to the store.
+        let record = try #require(try await FileKeyStore(path: storePath).record(withID: key.record.id))
+        let lastUsed = try #require(record.lastUsedAt)
+        #expect(
+            abs(lastUsed.timeIntervalSinceNow) < 180
+                && lastUsed.timeIntervalSince1970.truncatingRemainder(dividingBy: 60) == 0)
     }
 
     @Test("Bad usage exits 2 with a message; a corrupted store exits 3")

@@ -54,6 +54,8 @@ public struct RequestGate: Sendable {
     public let format: APIKeyFormat
     /// The `realm` of `WWW-Authenticate` challenges.
     public let realm: String
+    /// Where allowed requests note their key's use, if anywhere.
+    public let usage: KeyUsageRecorder?
 
     /// Creates a gate.
     ///
@@ -65,11 +67,12 @@ public struct RequestGate: Sendable {
     ///   - wallClock: The wall clock for expiry; ``SystemWallClock`` by default.
     ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
     ///   - realm: The challenge realm; `Sentry Payments API` by default. Quotes and backslashes are dropped.
+    ///   - usage: Where allowed requests note their key's use (last use), if anywhere; none by default.
     public init(
         keys: some KeyStore, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(),
         wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
-        realm: String = "Sentry Payments API"
+        realm: String = "Sentry Payments API", usage: KeyUsageRecorder? = nil
     ) {
         self.keys = keys
         self.policy = policy
@@ -78,6 +81,7 @@ public struct RequestGate: Sendable {
         self.wallClock = wallClock
         self.format = format
         self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
+        self.usage = usage
     }
 
     /// Creates a gate for the keys a ``KeyManager`` makes: its store, wall clock and key format, so
@@ -95,13 +99,15 @@ public struct RequestGate: Sendable {
     ///   - rateLimits: The rate-limit store.
     ///   - clock: The monotonic clock; ``SystemMonotonicClock`` by default.
     ///   - realm: The challenge realm; `Sentry Payments API` by default.
+    ///   - usage: Where allowed requests note their key's use, if anywhere; none by default.
     public init<Store: KeyStore>(
         manager: KeyManager<Store>, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
-        clock: any MonotonicClock = SystemMonotonicClock(), realm: String = "Sentry Payments API"
+        clock: any MonotonicClock = SystemMonotonicClock(), realm: String = "Sentry Payments API",
+        usage: KeyUsageRecorder? = nil
     ) {
         self.init(
             keys: manager.store, policy: policy, rateLimits: rateLimits, clock: clock, wallClock: manager.clock,
-            format: manager.format, realm: realm)
+            format: manager.format, realm: realm, usage: usage)
     }
 
     /// Decides a request.
@@ -171,6 +177,7 @@ public struct RequestGate: Sendable {
                     .rateLimitExceeded, "Rate limit exceeded. Please try again in \(seconds) seconds.", .rateLimited,
                     key: record.id, extra: decision.headers))
         }
+        usage?.note(record.id, at: instant)
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
         return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
     }

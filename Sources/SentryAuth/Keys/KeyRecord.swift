@@ -33,6 +33,9 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     public internal(set) var graceEndsAt: Date?
     /// The key that replaced this one when it was rolled, if it was. A key is rolled at most once.
     public internal(set) var successorID: APIKeyID?
+    /// When the key was last used, to the minute (rounded down), if it has been: written by a
+    /// ``KeyUsageRecorder`` at most once a minute per key, never on the request's path.
+    public internal(set) var lastUsedAt: Date?
     /// When the key was revoked, if it was.
     public internal(set) var revokedAt: Date?
     /// The key's display hint, such as `sntr_…3456`.
@@ -60,11 +63,12 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     ///   - parentID: The key it was minted on behalf of, if any.
     ///   - graceEndsAt: When a rolled key's grace period ends, if it was rolled.
     ///   - successorID: The key that replaced it, if it was rolled.
+    ///   - lastUsedAt: When it was last used, to the minute, if ever.
     public init(
         id: APIKeyID, merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist = IPAllowlist(),
         rateLimit: RateLimit = .default, createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil,
         displayHint: String, digest: KeyDigest,
-        parentID: APIKeyID? = nil, graceEndsAt: Date? = nil, successorID: APIKeyID? = nil
+        parentID: APIKeyID? = nil, graceEndsAt: Date? = nil, successorID: APIKeyID? = nil, lastUsedAt: Date? = nil
     ) {
         self.id = id
         self.merchantID = merchantID
@@ -80,6 +84,7 @@ public struct KeyRecord: Sendable, Hashable, Codable {
         self.parentID = parentID
         self.graceEndsAt = graceEndsAt
         self.successorID = successorID
+        self.lastUsedAt = lastUsedAt
     }
 
     /// Whether the key may be used from `address`: always when the allowlist is empty; otherwise only

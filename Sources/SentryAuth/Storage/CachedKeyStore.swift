@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// A read-through cache in front of any ``KeyStore``, keyed by digest: what a server puts between
 /// the gate and a database.
 ///
@@ -239,5 +245,13 @@ public final class CachedKeyStore: KeyStore {
     public func remove(_ current: KeyRecord) async throws -> Bool {
         defer { invalidate(digest: current.digest) }
         return try await base.remove(current)
+    }
+
+    /// Records last use in the store (cached records keep their old value until reloaded: last use
+    /// is not part of any decision).
+    ///
+    /// - Parameter uses: For each key, when it was used, to the minute.
+    public func recordUses(_ uses: [APIKeyID: Date]) async throws {
+        try await base.recordUses(uses)
     }
 }

@@ -184,6 +184,26 @@ public final class FileKeyStore: KeyStore {
         }
     }
 
+    /// Records when keys were last used (the later time wins): one locked, atomic write for the
+    /// whole batch, and none when nothing changes.
+    ///
+    /// - Parameter uses: For each key, when it was used, to the minute.
+    /// - Throws: ``FileKeyStoreError``.
+    public func recordUses(_ uses: [APIKeyID: Date]) async throws {
+        guard !uses.isEmpty else { return }
+        _ = try change { records in
+            var changed = false
+            for index in records.indices {
+                guard let time = uses[records[index].id], records[index].lastUsedAt.map({ $0 < time }) ?? true else {
+                    continue
+                }
+                records[index].lastUsedAt = time
+                changed = true
+            }
+            return changed
+        }
+    }
+
     /// Runs a read-change-write under the exclusive lock; writes only when `body` returns `true`.
     private func change(_ body: (inout [KeyRecord]) throws -> Bool) throws -> Bool {
         let target = try targetPath()

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// A ``KeyStore`` in process memory, safe to use from any number of tasks at once.
 ///
 /// Every call takes one short critical section under a pthread mutex, so the store is linearizable.
@@ -117,6 +123,19 @@ public final class InMemoryKeyStore: KeyStore {
                 state.idsByMerchant[current.merchantID] = nil
             }
             return true
+        }
+    }
+
+    /// Records when keys were last used (the later time wins), in one critical section.
+    ///
+    /// - Parameter uses: For each key, when it was used, to the minute.
+    public func recordUses(_ uses: [APIKeyID: Date]) async {
+        state.withLock { state in
+            for (id, time) in uses {
+                guard var record = state.byID[id], record.lastUsedAt.map({ $0 < time }) ?? true else { continue }
+                record.lastUsedAt = time
+                state.byID[id] = record
+            }
         }
     }
 }

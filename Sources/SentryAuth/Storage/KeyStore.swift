@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// Where key records live: memory, a file, a database shared by many servers.
 ///
 /// A store only keeps records; the lifecycle rules are enforced once, above it, by ``KeyManager``,
@@ -45,6 +51,21 @@ public protocol KeyStore: Sendable {
     /// - Parameter current: The record as the caller last read it.
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
     func remove(_ current: KeyRecord) async throws -> Bool
+
+    /// Records when keys were last used, in one batch: each record's ``KeyRecord/lastUsedAt``
+    /// becomes the later of its value and the given time. Unknown identifiers are ignored.
+    ///
+    /// A store that does not keep last use may ignore the call: the default does nothing.
+    ///
+    /// - Parameter uses: For each key, when it was used, to the minute.
+    func recordUses(_ uses: [APIKeyID: Date]) async throws
+}
+
+extension KeyStore {
+    /// Ignores last use: the default for stores that do not keep it.
+    ///
+    /// - Parameter uses: Ignored.
+    public func recordUses(_ uses: [APIKeyID: Date]) async throws {}
 }
 
 /// Why a store refused a change.
