@@ -20,6 +20,26 @@ struct APIKeyChecksumTests {
         }
     }
 
+    @Test("Slicing-by-8 equals a bit-at-a-time CRC-32 for every length 0…200 and every alignment")
+    func slicingMatchesBitwise() {
+        func bitwise(_ bytes: some Sequence<UInt8>) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var random = SplitMix64(seed: 32)
+        let data = (0..<208).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        for length in 0...200 {
+            for start in 0..<8 {
+                let slice = Array(data[start..<start + length])
+                #expect(CRC32.checksum(slice) == bitwise(slice), "length \(length), offset \(start)")
+            }
+        }
+    }
+
     @Test("The layout's edge values: 0, 63, 64, 2³² − 1 and the largest first digit")
     func edgeValues() {
         func digits(_ value: UInt32) -> String {
