@@ -136,9 +136,9 @@ struct ScanCommand {
             }
             if bytes[index] == prefix[0], index + length <= bytes.count,
                 bytes[index..<index + prefix.count].elementsEqual(prefix),
-                index == 0 || !isBase64URL(bytes[index - 1]),
-                bytes[index + prefix.count..<index + length].allSatisfy(isBase64URL),
-                index + length == bytes.count || !isBase64URL(bytes[index + length])
+                index == 0 || !APIKeyFormat.isBase64URL(bytes[index - 1]),
+                bytes[index + prefix.count..<index + length].allSatisfy(APIKeyFormat.isBase64URL),
+                index + length == bytes.count || !APIKeyFormat.isBase64URL(bytes[index + length])
             {
                 let candidate = Array(bytes[index..<index + length])
                 let text = String(decoding: candidate, as: UTF8.self)
@@ -155,14 +155,5 @@ struct ScanCommand {
             index += 1
         }
         return results
-    }
-
-    static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default: false
-        }
     }
 }

@@ -145,9 +145,13 @@ public struct APIKeyFormat: Sendable, Hashable {
     /// The 64 base64url characters of RFC 4648 §5, in value order.
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// Whether `byte` is one of the 64 base64url characters.
+    /// Whether `byte` is one of the 64 base64url characters (RFC 4648 §5): what a key body is made
+    /// of, and what a scanner treats as "inside the same token".
+    ///
+    /// - Parameter byte: A byte of text.
+    /// - Returns: `true` for `A`–`Z`, `a`–`z`, `0`–`9`, `-` and `_`.
     @inlinable
-    static func isBase64URL(_ byte: UInt8) -> Bool {
+    public static func isBase64URL(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):

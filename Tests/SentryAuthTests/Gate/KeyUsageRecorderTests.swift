@@ -5,34 +5,9 @@ import Testing
 @testable import SentryAuth
 import SentryAuthTesting
 
-/// A store that counts `recordUses` calls and the keys in them.
-final class UseCountingStore: KeyStore {
-    let base = InMemoryKeyStore()
-    let batches = Locked<[[APIKeyID: Date]]>([])
-    let failing = Atomic<Bool>(false)
-
-    struct Unavailable: Error {}
-
-    func record(forDigest digest: KeyDigest) async throws -> KeyRecord? { await base.record(forDigest: digest) }
-    func record(withID id: APIKeyID) async throws -> KeyRecord? { await base.record(withID: id) }
-    func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
-        await base.records(forMerchant: merchantID)
-    }
-    func insert(_ record: KeyRecord) async throws { try await base.insert(record) }
-    func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool {
-        try await base.replace(current, with: new)
-    }
-    func remove(_ current: KeyRecord) async throws -> Bool { await base.remove(current) }
-    func recordUses(_ uses: [APIKeyID: Date]) async throws {
-        if failing.load(ordering: .relaxed) { throw Unavailable() }
-        batches.withLock { $0.append(uses) }
-        await base.recordUses(uses)
-    }
-}
-
 @Suite("Last use")
 struct KeyUsageRecorderTests {
-    let store = UseCountingStore()
+    let store = InstrumentedStore()
     let clock = ManualMonotonicClock(.milliseconds(1_000_000))
     // 2026-01-01T00:00:30Z: half a minute past a minute boundary.
     let wallClock = ManualWallClock(Date(timeIntervalSince1970: 1_767_225_630))
@@ -94,7 +69,7 @@ struct KeyUsageRecorderTests {
         #expect(try await gate.evaluate(request(used)).status == 200)
         #expect(try await store.record(withID: used.record.id)?.lastUsedAt == nil)
         store.failing.store(true, ordering: .relaxed)
-        await #expect(throws: UseCountingStore.Unavailable.self) { try await usage.flush() }
+        await #expect(throws: InstrumentedStore.Unavailable.self) { try await usage.flush() }
         store.failing.store(false, ordering: .relaxed)
         #expect(try await usage.flush() == 1)
         #expect(
