@@ -23,14 +23,10 @@ command -v schemathesis >/dev/null || { echo "contract: schemathesis is not inst
     --limit 100000/60 --name "contract" >"$work/created.txt"
 key=$(awk '/^key:/ {print $2}' "$work/created.txt")
 
-Integrations/.build/debug/sentry-auth-server --store "$work/keys.json" --port 0 >"$work/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "^listening on " "$work/server.log" && break
-    sleep 0.1
-done
-port=$(sed -nE 's/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$work/server.log")
-[ -n "$port" ] || { echo "contract: the server did not start"; cat "$work/server.log"; exit 1; }
+# shellcheck source=lib/server.sh
+source .ci/lib/server.sh
+start_server Integrations/.build/debug/sentry-auth-server "$work/server.log" --store "$work/keys.json"
+port=$server_port
 echo "contract: sentry-auth-server on 127.0.0.1:$port"
 
 checks=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance

@@ -54,19 +54,13 @@ request = function()
 end
 LUA
 
+# shellcheck source=../.ci/lib/server.sh
+source .ci/lib/server.sh
 run() {
     local label="$1"
     shift
-    "$server" --store "$work/keys.json" --port 0 "$@" >"$work/server.log" 2>&1 &
-    server_pid=$!
-    for _ in $(seq 1 100); do
-        grep -q "^listening on " "$work/server.log" && break
-        sleep 0.1
-    done
-    local port
-    port=$(sed -nE 's/^listening on 127\.0\.0\.1:([0-9]+)$/\1/p' "$work/server.log")
-    [ -n "$port" ] || { echo "load: the server did not start"; exit 1; }
-    local url="http://127.0.0.1:$port/public/api/v1/customers/cus_8f3k2"
+    start_server "$server" "$work/server.log" --store "$work/keys.json" "$@"
+    local url="http://127.0.0.1:$server_port/public/api/v1/customers/cus_8f3k2"
     wrk -t2 -c"$connections" -d1s -s "$work/keys.lua" "$url" >/dev/null  # warm-up
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/keys.lua" "$url" >"$work/$label.txt"
     # Every answer must have been a 200: wrk reports other statuses as "Non-2xx or 3xx responses".
