@@ -31,6 +31,11 @@ struct KeysCommand {
                      rolled once: to roll again, roll its successor.
           restrict KEY-ID --store FILE --scopes LIST
                      Narrow a key's scopes. Adding a scope is refused.
+          history KEY-ID --store FILE
+                     Print every change to a key: when, what, and by whom (never the key).
+
+        create, revoke, roll and restrict take --actor NAME: who is making the change, recorded in
+        the key's history together with the change, in the same write.
 
         Scopes are comma-separated: customer:read,customer:write,invoice:read,invoice:write,
         invoice:remind,sales:read. The store file is created on first use (mode 0600); a write keeps
@@ -46,14 +51,15 @@ struct KeysCommand {
                 console.line(Self.help)
                 return 0
             }
-            throw UsageError("expected a subcommand: create, list, revoke, roll or restrict.", command: "keys")
+            throw UsageError("expected a subcommand: create, list, revoke, roll, restrict or history.", command: "keys")
         }
         let rest = Array(arguments.dropFirst())
         let command = "keys"
         switch subcommand {
         case "create":
             let arguments = try Arguments(
-                rest, options: ["--store", "--merchant", "--scopes", "--allow", "--limit", "--expires", "--name"],
+                rest,
+                options: ["--store", "--merchant", "--scopes", "--allow", "--limit", "--expires", "--name", "--actor"],
                 flags: ["--key-from-stdin"], command: command)
             if arguments.wantsHelp { return help() }
             _ = try arguments.positionals(exactly: 0, "no arguments", command: command)
@@ -128,10 +134,31 @@ struct KeysCommand {
                 console.line(cells.joined(separator: "  ").trimmingTrailingSpaces())
             }
             return 0
+        case "history":
+            let arguments = try Arguments(rest, options: ["--store"], command: command)
+            if arguments.wantsHelp { return help() }
+            let id = try Self.keyID(try arguments.positionals(exactly: 1, "a KEY-ID", command: command)[0])
+            let store = try Self.store(arguments)
+            let events = try await failing { try await store.events(forKey: id) }
+            guard !events.isEmpty else {
+                throw CommandFailure(message: "No history for the identifier \(id) in this store.")
+            }
+            for event in events {
+                var line = "\(RecordText.time(event.time))  \(event.kind)"
+                if let related = event.related { line += " \(related)" }
+                if let before = event.scopesBefore { line += "  scopes \(before.isEmpty ? "(none)" : before) →" }
+                if let after = event.scopesAfter {
+                    line += (event.scopesBefore == nil ? "  scopes " : " ") + (after.isEmpty ? "(none)" : after)
+                }
+                line += "  by \(event.actor.map { TerminalText.escaped($0) } ?? "(unknown)")"
+                console.line(line)
+            }
+            return ExitStatus.success
         case "revoke", "roll", "restrict":
             let options: Set<String> =
                 subcommand == "roll"
-                ? ["--store", "--grace"] : subcommand == "restrict" ? ["--store", "--scopes"] : ["--store"]
+                ? ["--store", "--grace", "--actor"]
+                : subcommand == "restrict" ? ["--store", "--scopes", "--actor"] : ["--store", "--actor"]
             let arguments = try Arguments(rest, options: options, command: command)
             if arguments.wantsHelp { return help() }
             let id = try Self.keyID(try arguments.positionals(exactly: 1, "a KEY-ID", command: command)[0])
@@ -164,7 +191,13 @@ struct KeysCommand {
     }
 
     private func manager(_ arguments: Arguments) throws -> KeyManager<FileKeyStore> {
-        KeyManager(store: try Self.store(arguments))
+        let actor = try arguments.value("--actor", command: "keys")
+        if let actor {
+            guard KeyManager<FileKeyStore>.isValidName(actor) else {
+                throw UsageError("--actor is 1 to 100 printable characters.", command: "keys")
+            }
+        }
+        return KeyManager(store: try Self.store(arguments), actor: actor)
     }
 
     static func store(_ arguments: Arguments, command: String = "keys") throws -> FileKeyStore {

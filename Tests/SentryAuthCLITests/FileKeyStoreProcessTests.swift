@@ -55,7 +55,7 @@ struct FileKeyStoreProcessTests {
     }
 
     @Test(
-        "Crash safety: a writer killed with SIGKILL at random moments, 50 rounds; the file always parses and keeps every acknowledged key"
+        "Crash safety: a writer killed with SIGKILL at random moments, 50 rounds; the file always parses, keeps every acknowledged key, and holds exactly one event per record"
     )
     func killedWriter() throws {
         let directory = try TemporaryDirectory()
@@ -72,8 +72,13 @@ struct FileKeyStoreProcessTests {
             kill(-process.processIdentifier, SIGKILL)
             acknowledged.formUnion(Self.acknowledgedIDs(output.fileHandleForReading.readDataToEndOfFile()))
             process.waitUntilExit()
-            let stored = Set(try FileKeyStore(path: store).allRecords().map(\.id.rawValue))
+            let file = FileKeyStore(path: store)
+            let stored = Set(try file.allRecords().map(\.id.rawValue))
             #expect(acknowledged.isSubset(of: stored), "round \(round): lost \(acknowledged.subtracting(stored))")
+            // No change without its event, no event without its change: exactly one "created" per record.
+            let events = try file.allEvents()
+            #expect(events.count == stored.count, "round \(round): \(events.count) events, \(stored.count) records")
+            #expect(Set(events.map(\.keyID.rawValue)) == stored && events.allSatisfy { $0.kind == .created })
         }
         // The loop made real progress across rounds (fewer under sanitizers, whose binaries start slowly).
         #expect(acknowledged.count >= 10)

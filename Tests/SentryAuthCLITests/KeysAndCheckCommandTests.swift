@@ -351,4 +351,30 @@ struct KeysAndCheckCommandTests {
         #expect(twice.status == 3 || twice.status == 1)
         #expect(!(twice.output + twice.error).contains("LEGACYkey"))
     }
+
+    @Test("keys history prints every change with its actor, never the key; --actor is validated")
+    func history() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.cleanUp() }
+        let (store, key, id) = try await Self.createKey(in: directory, ["--actor", "alice"])
+        let restrict = await runTool([
+            "keys", "restrict", id, "--store", store, "--scopes", "customer:read", "--actor", "bob",
+        ])
+        #expect(restrict.status == 0)
+        let roll = await runTool(["keys", "roll", id, "--store", store, "--actor", "carol"])
+        let successor = try #require(Self.field("id", in: roll))
+        let history = await runTool(["keys", "history", id, "--store", store])
+        #expect(history.status == 0)
+        let lines = history.lines.dropLast()
+        #expect(lines.count == 2)
+        #expect(lines.first?.hasSuffix("created  scopes customer:read  by alice") == true, "\(history.output)")
+        #expect(lines.last?.contains("rolled \(successor)  by carol") == true, "\(history.output)")
+        #expect(!history.output.contains(key.dropFirst(5).prefix(12)))
+        let successorHistory = await runTool(["keys", "history", successor, "--store", store])
+        #expect(successorHistory.lines.first?.contains("rolled-from \(id)  scopes customer:read  by carol") == true)
+        let unknown = await runTool(["keys", "history", "key_000000000000000000000000", "--store", store])
+        #expect(unknown.status == 1 && unknown.error.contains("No history"))
+        let badActor = await runTool(["keys", "revoke", id, "--store", store, "--actor", "eve\nmallory"])
+        #expect(badActor.status == 2 && badActor.error.contains("--actor is 1 to 100 printable characters"))
+    }
 }

@@ -31,6 +31,8 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     public let clock: any WallClock
     /// The format of the keys this manager creates and accepts.
     public let format: APIKeyFormat
+    /// Who is making the changes, for the audit trail (``KeyEvent/actor``), if known.
+    public let actor: String?
 
     /// How many times a conditional update is retried before giving up with ``KeyLifecycleError/conflict(_:)``.
     static var maximumAttempts: Int { 32 }
@@ -41,10 +43,14 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ///   - store: The record store.
     ///   - clock: The wall clock; the system clock by default.
     ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
-    public init(store: Store, clock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry) {
+    ///   - actor: Who is making the changes, recorded in each ``KeyEvent``; none by default.
+    public init(
+        store: Store, clock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry, actor: String? = nil
+    ) {
         self.store = store
         self.clock = clock
         self.format = format
+        self.actor = actor
     }
 
     /// Creates a key.
@@ -64,7 +70,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ) async throws -> CreatedKey {
         try await insertNewKey(
             merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
-            expiresAt: expiresAt, parentID: nil, createdAt: now())
+            expiresAt: expiresAt, parentID: nil, createdAt: now(), kind: .created, related: nil)
     }
 
     /// Stores an existing key — one made before this library, or elsewhere — under a new record, as
@@ -90,7 +96,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ) async throws -> KeyRecord {
         try await insertRecord(
             for: key, merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
-            expiresAt: expiresAt, parentID: nil, createdAt: now())
+            expiresAt: expiresAt, parentID: nil, createdAt: now(), kind: .imported, related: nil)
     }
 
     /// Creates a key on behalf of an existing, active key, with at most that key's scopes.
@@ -119,7 +125,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         return try await insertNewKey(
             merchantID: parent.merchantID, name: name, scopes: scopes, allowlist: parent.allowlist,
             rateLimit: rateLimit ?? parent.rateLimit, expiresAt: Self.earlier(expiresAt, parent.stopsWorkingAt),
-            parentID: parent.id, createdAt: now)
+            parentID: parent.id, createdAt: now, kind: .minted, related: parent.id)
     }
 
     /// Revokes a key, with immediate effect. Revoking a revoked key changes nothing.
@@ -129,7 +135,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     /// - Throws: ``KeyLifecycleError/keyNotFound(_:)``; the store's errors.
     @discardableResult
     public func revoke(_ id: APIKeyID) async throws -> KeyRecord {
-        try await update(id) { record, now in
+        try await update(id, kind: .revoked) { record, now in
             if record.revokedAt == nil { record.revokedAt = now }
         }
     }
@@ -144,7 +150,7 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     ///   nothing; ``KeyLifecycleError`` when the key is missing, revoked or expired.
     @discardableResult
     public func restrict(_ id: APIKeyID, to scopes: ScopeSet) async throws -> KeyRecord {
-        try await update(id) { record, now in
+        try await update(id, kind: .restricted) { record, now in
             try Self.requireActive(record, at: now)
             let extra = scopes.subtracting(record.scopes)
             guard extra.isEmpty, scopes.isSubset(of: record.scopes) else {
@@ -176,10 +182,11 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         try Self.requireNotRolled(old)
         let created = try await insertNewKey(
             merchantID: old.merchantID, name: old.name, scopes: old.scopes, allowlist: old.allowlist,
-            rateLimit: old.rateLimit, expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now)
+            rateLimit: old.rateLimit, expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now,
+            kind: .rolledFrom, related: old.id)
         let graceEnd = RFC3339Time.millisecondPrecision(now.addingTimeInterval(Self.seconds(grace)))
         do {
-            let previous = try await update(id, at: now) { record, now in
+            let previous = try await update(id, at: now, kind: .rolled) { record, now in
                 try Self.requireActive(record, at: now)
                 try Self.requireNotRolled(record)
                 record.successorID = created.record.id
@@ -216,18 +223,20 @@ public struct KeyManager<Store: KeyStore>: Sendable {
 
     private func insertNewKey(
         merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist, rateLimit: RateLimit,
-        expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
+        expiresAt: Date?, parentID: APIKeyID?, createdAt: Date, kind: KeyEvent.Kind, related: APIKeyID?
     ) async throws -> CreatedKey {
         let key = APIKey.generate(format: format)
         let record = try await insertRecord(
             for: key, merchantID: merchantID, name: name, scopes: scopes, allowlist: allowlist, rateLimit: rateLimit,
-            expiresAt: expiresAt, parentID: parentID, createdAt: createdAt)
+            expiresAt: expiresAt, parentID: parentID, createdAt: createdAt, kind: kind, related: related)
         return CreatedKey(key: key, record: record)
     }
 
+    /// Inserts a new record with its event (created, imported, minted or rolled-from), atomically.
     private func insertRecord(
         for key: APIKey, merchantID: MerchantID, name: String, scopes: ScopeSet, allowlist: IPAllowlist,
-        rateLimit: RateLimit, expiresAt: Date?, parentID: APIKeyID?, createdAt: Date
+        rateLimit: RateLimit, expiresAt: Date?, parentID: APIKeyID?, createdAt: Date, kind: KeyEvent.Kind,
+        related: APIKeyID?
     ) async throws -> KeyRecord {
         guard Self.isValidName(name) else { throw KeyLifecycleError.invalidName }
         let expiresAt = expiresAt.map(RFC3339Time.millisecondPrecision)
@@ -237,7 +246,10 @@ public struct KeyManager<Store: KeyStore>: Sendable {
             rateLimit: rateLimit,
             createdAt: createdAt, expiresAt: expiresAt, displayHint: key.displayHint, digest: key.digest,
             parentID: parentID)
-        try await store.insert(record)
+        let event = KeyEvent(
+            time: createdAt, actor: actor, keyID: record.id, merchantID: merchantID, kind: kind, related: related,
+            scopesAfter: scopes.formatted)
+        try await store.insert(record, event: event)
         return record
     }
 
@@ -247,16 +259,23 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         return record
     }
 
-    /// Reads, changes and conditionally writes a record, retrying when it changed in between.
+    /// Reads, changes and conditionally writes a record with its event, retrying when it changed in
+    /// between. A change that changes nothing writes nothing and records no event.
     private func update(
-        _ id: APIKeyID, at time: Date? = nil, _ change: (inout KeyRecord, Date) throws -> Void
+        _ id: APIKeyID, at time: Date? = nil, kind: KeyEvent.Kind, _ change: (inout KeyRecord, Date) throws -> Void
     ) async throws -> KeyRecord {
         for _ in 0..<Self.maximumAttempts {
             guard let current = try await store.record(withID: id) else { throw KeyLifecycleError.keyNotFound(id) }
             var updated = current
-            try change(&updated, time ?? now())
+            let now = time ?? now()
+            try change(&updated, now)
             if updated == current { return current }
-            if try await store.replace(current, with: updated) { return updated }
+            let event = KeyEvent(
+                time: now, actor: actor, keyID: id, merchantID: current.merchantID, kind: kind,
+                related: kind == .rolled ? updated.successorID : nil,
+                scopesBefore: kind == .restricted ? current.scopes.formatted : nil,
+                scopesAfter: kind == .restricted ? updated.scopes.formatted : nil)
+            if try await store.replace(current, with: updated, event: event) { return updated }
         }
         throw KeyLifecycleError.conflict(id)
     }

@@ -254,4 +254,34 @@ public final class CachedKeyStore: KeyStore {
     public func recordUses(_ uses: [APIKeyID: Date]) async throws {
         try await base.recordUses(uses)
     }
+
+    /// Adds a record and its event to the store and drops any cached answer for its digest.
+    ///
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: What happened.
+    public func insert(_ record: KeyRecord, event: KeyEvent) async throws {
+        defer { invalidate(digest: record.digest) }
+        try await base.insert(record, event: event)
+    }
+
+    /// Replaces a record and records the event in the store, and drops the cached record.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    ///   - event: What happened.
+    /// - Returns: Whether the store replaced it.
+    public func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent) async throws -> Bool {
+        defer { invalidate(digest: current.digest) }
+        return try await base.replace(current, with: new, event: event)
+    }
+
+    /// The audit trail of a key, from the store.
+    ///
+    /// - Parameter id: The key.
+    /// - Returns: Its events.
+    public func events(forKey id: APIKeyID) async throws -> [KeyEvent] {
+        try await base.events(forKey: id)
+    }
 }

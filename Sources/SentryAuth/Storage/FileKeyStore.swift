@@ -43,6 +43,8 @@ public final class FileKeyStore: KeyStore {
     private struct Document: Codable {
         var version: Int
         var records: [KeyRecord]
+        /// Every key's audit trail, oldest first; absent in files written before audit trails.
+        var events: [KeyEvent]?
     }
 
     private struct Snapshot: Sendable {
@@ -175,13 +177,70 @@ public final class FileKeyStore: KeyStore {
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
     /// - Throws: ``FileKeyStoreError``.
     public func remove(_ current: KeyRecord) async throws -> Bool {
-        try change { records in
-            guard let index = records.firstIndex(where: { $0.id == current.id }), records[index] == current else {
-                return false
-            }
-            records.remove(at: index)
+        try changeDocument { document in
+            guard let index = document.records.firstIndex(where: { $0.id == current.id }),
+                document.records[index] == current
+            else { return false }
+            document.records.remove(at: index)
+            document.events?.removeAll { $0.keyID == current.id }
             return true
         }
+    }
+
+    /// Adds a record and its audit event in one atomic write of the file.
+    ///
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: What happened.
+    /// - Throws: ``KeyStoreError/duplicateKey``; ``FileKeyStoreError``.
+    public func insert(_ record: KeyRecord, event: KeyEvent) async throws {
+        _ = try changeDocument { document in
+            guard !document.records.contains(where: { $0.id == record.id || $0.digest == record.digest }) else {
+                throw KeyStoreError.duplicateKey
+            }
+            document.records.append(record)
+            document.events = (document.events ?? []) + [event]
+            return true
+        }
+    }
+
+    /// Replaces a record, if it is still exactly `current`, and records the event, in one atomic write.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    ///   - event: What happened.
+    /// - Returns: `false`, changing and recording nothing, when the record changed.
+    /// - Throws: ``KeyStoreError/identityChanged``; ``FileKeyStoreError``.
+    public func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent) async throws -> Bool {
+        guard new.id == current.id, new.digest == current.digest, new.merchantID == current.merchantID else {
+            throw KeyStoreError.identityChanged
+        }
+        return try changeDocument { document in
+            guard let index = document.records.firstIndex(where: { $0.id == current.id }),
+                document.records[index] == current
+            else { return false }
+            document.records[index] = new
+            document.events = (document.events ?? []) + [event]
+            return true
+        }
+    }
+
+    /// The audit trail of a key, oldest first, read from the file.
+    ///
+    /// - Parameter id: The key.
+    /// - Returns: Its events.
+    /// - Throws: ``FileKeyStoreError``.
+    public func events(forKey id: APIKeyID) async throws -> [KeyEvent] {
+        try loadDocument().0.events?.filter { $0.keyID == id } ?? []
+    }
+
+    /// Every event in the file, oldest first.
+    ///
+    /// - Returns: The events.
+    /// - Throws: ``FileKeyStoreError``.
+    public func allEvents() throws -> [KeyEvent] {
+        try loadDocument().0.events ?? []
     }
 
     /// Records when keys were last used (the later time wins): one locked, atomic write for the
@@ -206,6 +265,11 @@ public final class FileKeyStore: KeyStore {
 
     /// Runs a read-change-write under the exclusive lock; writes only when `body` returns `true`.
     private func change(_ body: (inout [KeyRecord]) throws -> Bool) throws -> Bool {
+        try changeDocument { document in try body(&document.records) }
+    }
+
+    /// Runs a read-change-write of the whole document (records and events) under the exclusive lock.
+    private func changeDocument(_ body: (inout Document) throws -> Bool) throws -> Bool {
         let target = try targetPath()
         let lockPath = target + ".lock"
         let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
@@ -217,9 +281,9 @@ public final class FileKeyStore: KeyStore {
             }
         }
         defer { flock(lock, LOCK_UN) }
-        var (records, _) = try loadRecords(from: target)
-        guard try body(&records) else { return false }
-        try persist(records, to: target)
+        var (document, _) = try loadDocument(from: target)
+        guard try body(&document) else { return false }
+        try persist(document, to: target)
         cache.withLock { $0 = Snapshot() }
         return true
     }
@@ -265,10 +329,15 @@ public final class FileKeyStore: KeyStore {
     }
 
     private func loadRecords(from file: String? = nil) throws -> ([KeyRecord], FileSignature?) {
+        let (document, signature) = try loadDocument(from: file)
+        return (document.records, signature)
+    }
+
+    private func loadDocument(from file: String? = nil) throws -> (Document, FileSignature?) {
         let path = file ?? self.path
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
-            if errno == ENOENT { return ([], nil) }
+            if errno == ENOENT { return (Document(version: 1, records: []), nil) }
             throw FileKeyStoreError.unreadable(path: path, reason: Self.errnoText())
         }
         defer { close(descriptor) }
@@ -299,14 +368,14 @@ public final class FileKeyStore: KeyStore {
         guard document.version == 1 else {
             throw FileKeyStoreError.corrupted(path: path, reason: "unsupported version \(document.version)")
         }
-        return (document.records, Self.signature(info))
+        return (document, Self.signature(info))
     }
 
-    private func persist(_ records: [KeyRecord], to path: String) throws {
+    private func persist(_ document: Document, to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.dateEncodingStrategy = .custom(Self.encodeDate)
-        let data = try encoder.encode(Document(version: 1, records: records)) + Data("\n".utf8)
+        let data = try encoder.encode(document) + Data("\n".utf8)
         let directory = Self.directory(of: path)
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: .min ... .max))"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)

@@ -19,6 +19,7 @@ public final class InMemoryKeyStore: KeyStore {
         var byID: [APIKeyID: KeyRecord] = [:]
         var idByDigest: [KeyDigest: APIKeyID] = [:]
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
+        var events: [APIKeyID: [KeyEvent]] = [:]
     }
 
     private let state = Locked(State())
@@ -81,14 +82,16 @@ public final class InMemoryKeyStore: KeyStore {
     }
 
     private func insertNow(_ record: KeyRecord) throws(KeyStoreError) {
-        try state.withLock { (state) throws(KeyStoreError) in
-            guard state.byID[record.id] == nil, state.idByDigest[record.digest] == nil else {
-                throw .duplicateKey
-            }
-            state.byID[record.id] = record
-            state.idByDigest[record.digest] = record.id
-            state.idsByMerchant[record.merchantID, default: []].insert(record.id)
+        try state.withLock { (state) throws(KeyStoreError) in try Self.insert(record, into: &state) }
+    }
+
+    private static func insert(_ record: KeyRecord, into state: inout State) throws(KeyStoreError) {
+        guard state.byID[record.id] == nil, state.idByDigest[record.digest] == nil else {
+            throw .duplicateKey
         }
+        state.byID[record.id] = record
+        state.idByDigest[record.digest] = record.id
+        state.idsByMerchant[record.merchantID, default: []].insert(record.id)
     }
 
     /// Replaces a record only if it is still exactly `current`.
@@ -119,6 +122,7 @@ public final class InMemoryKeyStore: KeyStore {
             state.byID[current.id] = nil
             state.idByDigest[current.digest] = nil
             state.idsByMerchant[current.merchantID]?.remove(current.id)
+            state.events[current.id] = nil
             if state.idsByMerchant[current.merchantID]?.isEmpty == true {
                 state.idsByMerchant[current.merchantID] = nil
             }
@@ -137,5 +141,45 @@ public final class InMemoryKeyStore: KeyStore {
                 state.byID[id] = record
             }
         }
+    }
+
+    /// Adds a record and its event in one critical section.
+    ///
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: What happened.
+    /// - Throws: ``KeyStoreError/duplicateKey``, adding nothing.
+    public func insert(_ record: KeyRecord, event: KeyEvent) async throws {
+        try state.withLock { (state) throws(KeyStoreError) in
+            try Self.insert(record, into: &state)
+            state.events[record.id, default: []].append(event)
+        }
+    }
+
+    /// Replaces a record, if it is still exactly `current`, and records the event, in one critical section.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    ///   - event: What happened.
+    /// - Returns: `false`, changing and recording nothing, when the record changed.
+    public func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent) async throws -> Bool {
+        guard new.id == current.id, new.digest == current.digest, new.merchantID == current.merchantID else {
+            throw KeyStoreError.identityChanged
+        }
+        return state.withLock { state in
+            guard state.byID[current.id] == current else { return false }
+            state.byID[current.id] = new
+            state.events[current.id, default: []].append(event)
+            return true
+        }
+    }
+
+    /// The audit trail of a key, oldest first.
+    ///
+    /// - Parameter id: The key.
+    /// - Returns: Its events.
+    public func events(forKey id: APIKeyID) async -> [KeyEvent] {
+        state.withLock { $0.events[id] ?? [] }
     }
 }

@@ -46,7 +46,9 @@ public protocol KeyStore: Sendable {
     /// - Throws: ``KeyStoreError/identityChanged`` when `new` has another identifier or digest.
     func replace(_ current: KeyRecord, with new: KeyRecord) async throws -> Bool
 
-    /// Removes a record, if it is still exactly `current`.
+    /// Removes a record, if it is still exactly `current`, with its audit events: this takes back a
+    /// key that was never handed out (a roll that lost a race), it is not a way to retire keys
+    /// (revoke them).
     ///
     /// - Parameter current: The record as the caller last read it.
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
@@ -59,9 +61,60 @@ public protocol KeyStore: Sendable {
     ///
     /// - Parameter uses: For each key, when it was used, to the minute.
     func recordUses(_ uses: [APIKeyID: Date]) async throws
+
+    /// Adds a new record and its audit event in one atomic write (see ``KeyEvent``).
+    ///
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: What happened, for the key's history.
+    /// - Throws: ``KeyStoreError/duplicateKey``, adding nothing.
+    func insert(_ record: KeyRecord, event: KeyEvent) async throws
+
+    /// Replaces a record, if it is still exactly `current`, and records the event in the same write.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    ///   - event: What happened, for the key's history.
+    /// - Returns: `false`, changing and recording nothing, when the record changed.
+    func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent) async throws -> Bool
+
+    /// The audit trail of a key, oldest first.
+    ///
+    /// - Parameter id: The key.
+    /// - Returns: Its events.
+    func events(forKey id: APIKeyID) async throws -> [KeyEvent]
 }
 
 extension KeyStore {
+    /// Adds a new record and its audit event in one atomic write. The default, for stores that keep
+    /// no audit trail, adds the record alone.
+    ///
+    /// - Parameters:
+    ///   - record: The record.
+    ///   - event: What happened, for the key's history.
+    public func insert(_ record: KeyRecord, event: KeyEvent) async throws {
+        try await insert(record)
+    }
+
+    /// Replaces a record, if it is still exactly `current`, and records the event in the same atomic
+    /// write. The default, for stores that keep no audit trail, replaces the record alone.
+    ///
+    /// - Parameters:
+    ///   - current: The record as the caller last read it.
+    ///   - new: The replacement.
+    ///   - event: What happened, for the key's history.
+    /// - Returns: `false`, changing nothing (and recording nothing), when the record changed.
+    public func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent) async throws -> Bool {
+        try await replace(current, with: new)
+    }
+
+    /// The audit trail of a key, oldest first. The default, for stores that keep none, is empty.
+    ///
+    /// - Parameter id: The key.
+    /// - Returns: Its events.
+    public func events(forKey id: APIKeyID) async throws -> [KeyEvent] { [] }
+
     /// Ignores last use: the default for stores that do not keep it.
     ///
     /// - Parameter uses: Ignored.

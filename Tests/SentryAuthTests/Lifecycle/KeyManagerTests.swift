@@ -341,3 +341,77 @@ struct KeyManagerConflictTests {
                 == "Key \(created.record.id) changed concurrently too many times; nothing was changed.")
     }
 }
+
+@Suite("Audit trail")
+struct KeyAuditTests {
+    @Test("Every lifecycle change leaves exactly one event, with the actor; refused or empty changes leave none")
+    func oneEventPerChange() async throws {
+        let store = InMemoryKeyStore()
+        let clock = ManualWallClock(testEpoch)
+        let manager = KeyManager(store: store, clock: clock, actor: "ops@acme")
+        let created = try await manager.create(for: .acme, name: "k", scopes: [.salesRead, .customerRead])
+        let id = created.record.id
+        func kinds(_ id: APIKeyID) async -> [String] { await store.events(forKey: id).map(\.kind.rawValue) }
+        #expect(await kinds(id) == ["created"])
+        await #expect(throws: KeyLifecycleError.self) { try await manager.restrict(id, to: [.invoiceWrite]) }
+        try await manager.restrict(id, to: [.salesRead, .customerRead])  // no change: no event
+        #expect(await kinds(id) == ["created"])
+        clock.advance(by: .seconds(1))
+        try await manager.restrict(id, to: [.salesRead])
+        let restricted = try #require(await store.events(forKey: id).last)
+        #expect(restricted.scopesBefore == "customer:read,sales:read" && restricted.scopesAfter == "sales:read")
+        #expect(restricted.actor == "ops@acme" && restricted.time == testEpoch.addingTimeInterval(1))
+        let child = try await manager.mint(onBehalfOf: id, name: "child", scopes: [.salesRead])
+        #expect(await store.events(forKey: child.record.id).map(\.related) == [id])
+        #expect(await kinds(child.record.id) == ["minted"])
+        let rolled = try await manager.roll(id, grace: .seconds(60))
+        #expect(await kinds(id) == ["created", "restricted", "rolled"])
+        #expect(await store.events(forKey: id).last?.related == rolled.record.id)
+        #expect(await kinds(rolled.record.id) == ["rolled-from"])
+        #expect(await store.events(forKey: rolled.record.id).first?.related == id)
+        try await manager.revoke(rolled.record.id)
+        try await manager.revoke(rolled.record.id)  // already revoked: no change, no event
+        #expect(await kinds(rolled.record.id) == ["rolled-from", "revoked"])
+        let imported = try await manager.importKey(
+            try APIKey(parsing: "sntr_abcdefghijklmnopqrstuvwxyz123456", format: .sentryAcceptingLegacyKeys),
+            for: .acme, name: "legacy", scopes: [.salesRead])
+        #expect(await kinds(imported.id) == ["imported"])
+        // Every event names its merchant and none holds a key or digest.
+        let all = await [id, child.record.id, rolled.record.id, imported.id].asyncFlatMap {
+            await store.events(forKey: $0)
+        }
+        #expect(all.count == 7 && all.allSatisfy { $0.merchantID == .acme })
+        let text = String(decoding: try JSONEncoder().encode(all), as: UTF8.self)
+        for secret in [created.key, child.key, rolled.key].map({ $0.revealSecret() }) {
+            #expect(!text.contains(secret.dropFirst(5).prefix(12)))
+        }
+        #expect(!text.contains(created.record.digest.hex.prefix(16)))
+    }
+
+    @Test("A key store file keeps events in the same file and write as the change; a roll lost to a race leaves none")
+    func fileStore() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("keys.json").path
+        let manager = KeyManager(store: FileKeyStore(path: path), actor: "cli")
+        let created = try await manager.create(for: .acme, name: "k", scopes: [.salesRead])
+        try await manager.revoke(created.record.id)
+        let reopened = FileKeyStore(path: path)
+        #expect(try await reopened.events(forKey: created.record.id).map(\.kind) == [.created, .revoked])
+        #expect(try reopened.allEvents().count == 2)
+        // A record taken back (what a roll that lost its race does) takes its events with it.
+        let other = try await manager.create(for: .acme, name: "o", scopes: [.salesRead])
+        #expect(try await reopened.remove(other.record))
+        #expect(try await reopened.events(forKey: other.record.id).isEmpty)
+        #expect(try reopened.allEvents().count == 2)
+    }
+}
+
+extension Array {
+    func asyncFlatMap<T>(_ transform: (Element) async -> [T]) async -> [T] {
+        var result: [T] = []
+        for element in self { result += await transform(element) }
+        return result
+    }
+}
