@@ -7,13 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 examples="${1:-50}"
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=lib/server.sh
+source .ci/lib/server.sh
+prepare_work_directory
 
 python3 -m pip install -q --root-user-action=ignore "schemathesis==4.32.5"
 command -v schemathesis >/dev/null || { echo "contract: schemathesis is not installed"; exit 1; }
@@ -23,8 +19,6 @@ command -v schemathesis >/dev/null || { echo "contract: schemathesis is not inst
     --limit 100000/60 --name "contract" >"$work/created.txt"
 key=$(awk '/^key:/ {print $2}' "$work/created.txt")
 
-# shellcheck source=lib/server.sh
-source .ci/lib/server.sh
 start_server Integrations/.build/debug/sentry-auth-server "$work/server.log" --store "$work/keys.json"
 port=$server_port
 echo "contract: sentry-auth-server on 127.0.0.1:$port"

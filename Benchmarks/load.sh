@@ -32,13 +32,9 @@ if [ "$configuration" = release ]; then
 fi
 cli=".build/$configuration/sentry-auth"
 server="Integrations/.build/$configuration/sentry-auth-server"
-work=$(mktemp -d)
-server_pid=""
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=../.ci/lib/server.sh
+source .ci/lib/server.sh
+prepare_work_directory
 
 for index in $(seq 1 "$keys"); do
     "$cli" keys create --store "$work/keys.json" --merchant "merchant_$((index % 10))" --limit 100000/60 \
@@ -54,8 +50,6 @@ request = function()
 end
 LUA
 
-# shellcheck source=../.ci/lib/server.sh
-source .ci/lib/server.sh
 run() {
     local label="$1"
     shift

@@ -1,5 +1,6 @@
-# Sourced by .ci/contract.sh and Benchmarks/load.sh: starts sentry-auth-server on a free loopback
-# port and waits (at most 10 s) for its "listening on 127.0.0.1:PORT" line.
+# Sourced by .ci/contract.sh and Benchmarks/load.sh: a temporary directory cleaned up on exit, and
+# sentry-auth-server started on a free loopback port, waiting (at most 10 s) for its
+# "listening on 127.0.0.1:PORT" line.
 #
 #   start_server BINARY LOG [ARGUMENT ...]    sets server_pid and server_port, or fails
 start_server() {
@@ -17,4 +18,12 @@ start_server() {
         cat "$log"
         return 1
     fi
+}
+
+# A temporary directory and a server process that go away when the script exits, however it exits:
+# sets `work`; `server_pid` is killed if still set.
+prepare_work_directory() {
+    work=$(mktemp -d)
+    server_pid=""
+    trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
 }

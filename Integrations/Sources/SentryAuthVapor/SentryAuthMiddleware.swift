@@ -14,6 +14,10 @@ public import Vapor
 ///
 /// Every decision is counted and every refusal logged at debug level (``DecisionObserver``).
 ///
+/// The request-target the gate sees is Vapor's `request.url.string`: Vapor keeps no raw target, so
+/// this is its parsed and re-serialized `URI`. A target Foundation cannot parse becomes an empty
+/// string, which no route matches (404): it fails closed.
+///
 /// ```swift
 /// let api = app.grouped(SentryAuthMiddleware(gate: gate))
 /// api.get("public", "api", "v1", "customers") { request in
