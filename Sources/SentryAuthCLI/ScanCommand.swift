@@ -79,7 +79,8 @@ struct ScanCommand {
     static func status(of digest: KeyDigest, in store: FileKeyStore) async throws -> String {
         let record = try await failing { try await store.record(forDigest: digest) }
         guard let record else { return "unknown" }
-        return record.status(at: Date()) == .active ? "live" : record.status(at: Date()).rawValue
+        let status = record.status(at: Date())
+        return status == .active ? "live" : status.rawValue
     }
 
     /// Every regular file at or under `path`, in path order, without `.git` directories.

@@ -83,30 +83,28 @@ public final class KeyUsageRecorder: Sendable {
     public func flush() async throws -> Int {
         let nowMonotonic = clock.now().nanoseconds
         let nowWall = wallClock.now()
-        var batch: [APIKeyID: Date] = [:]
+        var used: [APIKeyID: UInt64] = [:]
         for shard in shards {
-            let pending = shard.withLock { state -> [APIKeyID: UInt64] in
-                defer { state.pending = [:] }
-                return state.pending
-            }
-            for (id, used) in pending {
-                let ago = Double(nowMonotonic &- min(used, nowMonotonic)) / 1e9
-                batch[id] = Self.minute(of: nowWall.addingTimeInterval(-ago))
-            }
+            used.merge(
+                shard.withLock { state in
+                    defer { state.pending = [:] }
+                    return state.pending
+                }
+            ) { $1 }
         }
-        // Leave out what was already written for that minute.
-        for (id, minute) in batch {
-            if shard(id).withLock({ $0.written[id] == minute }) { batch[id] = nil }
+        var batch: [APIKeyID: Date] = [:]
+        for (id, instant) in used {
+            let minute = Self.minute(
+                of: nowWall.addingTimeInterval(-Double(nowMonotonic &- min(instant, nowMonotonic)) / 1e9))
+            // Leave out what was already written for that minute.
+            if shard(id).withLock({ $0.written[id] != minute }) { batch[id] = minute }
         }
         guard !batch.isEmpty else { return 0 }
         do {
             try await store.recordUses(batch)
         } catch {
-            // Keep them for the next flush (the later use wins when it is noted again).
-            for (id, minute) in batch {
-                let used = nowMonotonic &- UInt64(max(0, nowWall.timeIntervalSince(minute)) * 1e9)
-                note(id, at: MonotonicInstant(nanoseconds: used))
-            }
+            // Keep them for the next flush, at the instants they were noted (a later use still wins).
+            for id in batch.keys { note(id, at: MonotonicInstant(nanoseconds: used[id]!)) }
             throw error
         }
         for (id, minute) in batch { shard(id).withLock { $0.written[id] = minute } }
