@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "SentryAuthNIO", targets: ["SentryAuthNIO"]),
         .library(name: "SentryAuthHummingbird", targets: ["SentryAuthHummingbird"]),
         .library(name: "SentryAuthVapor", targets: ["SentryAuthVapor"]),
+        .library(name: "SentryAuthPostgres", targets: ["SentryAuthPostgres"]),
+        .library(name: "SentryAuthRedis", targets: ["SentryAuthRedis"]),
         .executable(name: "sentry-auth-server", targets: ["SentryAuthServer"]),
     ],
     dependencies: [
@@ -23,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -53,10 +56,29 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
             ]
         ),
+        .target(
+            name: "SentryAuthPostgres",
+            dependencies: [
+                .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SentryAuthRedis",
+            dependencies: [
+                .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
         .executableTarget(
             name: "SentryAuthServer",
             dependencies: [
-                "SentryAuthHummingbird",
+                "SentryAuthHummingbird", "SentryAuthPostgres", "SentryAuthRedis",
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,6 +148,28 @@ let package = Package(
                 .product(name: "SentryAuthTesting", package: "sentry-auth"),
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "SentryAuthPostgresTests",
+            dependencies: [
+                "SentryAuthPostgres", "IntegrationTestSupport",
+                .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "SentryAuthTesting", package: "sentry-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SentryAuthRedisTests",
+            dependencies: [
+                "SentryAuthRedis", "IntegrationTestSupport",
+                .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "SentryAuthTesting", package: "sentry-auth"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -68,6 +68,9 @@ struct CheckCommand {
         let policy = try Self.policy(try arguments.value("--policy", command: command))
         let format: APIKeyFormat =
             arguments.flags.contains("--accept-legacy-keys") ? .sentryAcceptingLegacyKeys : .sentry
+        // The gate answers a store it cannot read with a 503; here that is an operational error (exit 3)
+        // with the store's own message, so read the store once first.
+        _ = try failing { try store.allRecords() }
         let gate = RequestGate(
             keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>(), format: format)
         let decision = try await failing {

@@ -6,11 +6,11 @@ public import SentryAuth
 ///
 /// - Metrics (swift-metrics): every decision increments `sentry_auth_decisions_total` with an
 ///   `outcome` dimension: `allowed`, `unauthorized`, `forbidden`, `not_found`,
-///   `insufficient_scope` or `rate_limited`.
+///   `insufficient_scope`, `rate_limited` or `unavailable`.
 /// - Logs (swift-log): every refusal at `debug` level, with its reason and, once the key was found,
-///   its key ID — never the key.
+///   its key ID — never the key; a 503 (a store that failed) at `warning` level.
 ///
-/// The six counters are created once, so recording a decision costs one counter increment.
+/// The seven counters are created once, so recording a decision costs one counter increment.
 public struct DecisionObserver: Sendable {
     /// The counter's label.
     public static let metricLabel = "sentry_auth_decisions_total"
@@ -21,6 +21,7 @@ public struct DecisionObserver: Sendable {
     private let notFound: Counter
     private let insufficientScope: Counter
     private let rateLimited: Counter
+    private let unavailable: Counter
 
     /// Creates an observer.
     ///
@@ -36,12 +37,14 @@ public struct DecisionObserver: Sendable {
         notFound = counter("not_found")
         insufficientScope = counter("insufficient_scope")
         rateLimited = counter("rate_limited")
+        unavailable = counter("unavailable")
     }
 
     /// The `outcome` dimension of a decision.
     ///
     /// - Parameter decision: A gate decision.
-    /// - Returns: `allowed`, `unauthorized`, `forbidden`, `not_found`, `insufficient_scope` or `rate_limited`.
+    /// - Returns: `allowed`, `unauthorized`, `forbidden`, `not_found`, `insufficient_scope`,
+    ///   `rate_limited` or `unavailable`.
     public static func outcome(of decision: GateDecision) -> String {
         guard case .refused(let refusal) = decision else { return "allowed" }
         return switch refusal.code {
@@ -50,6 +53,7 @@ public struct DecisionObserver: Sendable {
         case .notFound: "not_found"
         case .insufficientScope: "insufficient_scope"
         case .rateLimitExceeded: "rate_limited"
+        case .serviceUnavailable: "unavailable"
         }
     }
 
@@ -69,8 +73,10 @@ public struct DecisionObserver: Sendable {
             case .notFound: notFound.increment()
             case .insufficientScope: insufficientScope.increment()
             case .rateLimitExceeded: rateLimited.increment()
+            case .serviceUnavailable: unavailable.increment()
             }
-            logger.debug(
+            logger.log(
+                level: refusal.code == .serviceUnavailable ? .warning : .debug,
                 "SentryAuth refused a request",
                 metadata: [
                     "sentry_auth.status": "\(refusal.status)", "sentry_auth.code": "\(refusal.code.rawValue)",
@@ -91,6 +97,8 @@ public struct DecisionObserver: Sendable {
         case .noRoute: "no route"
         case .insufficientScope(let missing): "missing scopes \(missing.formatted)"
         case .rateLimited: "rate limited"
+        case .keyStoreUnavailable: "the key store failed"
+        case .rateLimitStoreUnavailable: "the rate-limit store failed"
         }
     }
 }

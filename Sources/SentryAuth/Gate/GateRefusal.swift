@@ -15,6 +15,8 @@ public struct GateRefusal: Error, Sendable, Hashable {
         case insufficientScope = "INSUFFICIENT_SCOPE"
         /// 429: more requests than the key's limit.
         case rateLimitExceeded = "RATE_LIMIT_EXCEEDED"
+        /// 503: a store the gate needs (the key database, a shared rate-limit store) did not answer.
+        case serviceUnavailable = "SERVICE_UNAVAILABLE"
 
         /// The HTTP status for the code.
         public var status: Int {
@@ -23,6 +25,7 @@ public struct GateRefusal: Error, Sendable, Hashable {
             case .forbidden, .insufficientScope: 403
             case .notFound: 404
             case .rateLimitExceeded: 429
+            case .serviceUnavailable: 503
             }
         }
     }
@@ -43,6 +46,11 @@ public struct GateRefusal: Error, Sendable, Hashable {
         case insufficientScope(missing: ScopeSet)
         /// The key's rate limit is spent.
         case rateLimited
+        /// The key store failed (a database that is down) while looking the key up: the key is
+        /// neither valid nor known to be invalid, so the answer is 503, never 401 and never 200.
+        case keyStoreUnavailable
+        /// The rate-limit store failed (a shared store that is down and no fallback configured).
+        case rateLimitStoreUnavailable
     }
 
     /// The error code.

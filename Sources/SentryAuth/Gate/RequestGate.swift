@@ -36,6 +36,11 @@
 ///    try again in N seconds.", with `Retry-After: N` and the rate-limit headers. A cost the key's
 ///    limit can never admit is a 429 too (retry after one window), never an error.
 ///
+/// A store that fails — the key database or a shared rate-limit store is down — gives 503
+/// `SERVICE_UNAVAILABLE` with `Retry-After`, never 200 and never a misleading 401: a key that could
+/// not be looked up is neither valid nor known to be invalid. Put a ``CachedKeyStore`` in front of a
+/// remote key store so the keys it holds keep working through an outage, up to its freshness bound.
+///
 /// The gate is a value; every part it holds is `Sendable`, so any number of tasks may call
 /// ``evaluate(_:)`` at once. It reads the monotonic clock once per request, and the wall clock only
 /// for keys that have an expiry time.
@@ -56,6 +61,10 @@ public struct RequestGate: Sendable {
     public let realm: String
     /// Where allowed requests note their key's use, if anywhere.
     public let usage: KeyUsageRecorder?
+
+    /// The `Retry-After` of a 503 `SERVICE_UNAVAILABLE`, in seconds: long enough for a database
+    /// fail-over or restart, short enough that a client does not give up.
+    public static let unavailableRetryAfterSeconds = 2
 
     /// Creates a gate.
     ///
@@ -115,7 +124,8 @@ public struct RequestGate: Sendable {
     /// - Parameter request: The request.
     /// - Returns: ``GateDecision/allowed(_:)`` with the principal, or ``GateDecision/refused(_:)`` with
     ///   the complete response. Every input, however malformed, gets one of these.
-    /// - Throws: Only the stores' own errors (a database that is down).
+    /// - Throws: Only `CancellationError`, when the task is cancelled while a store is asked. A store
+    ///   that fails gives a 503 refusal, not an error.
     public func evaluate(_ request: GateRequest) async throws -> GateDecision {
         let instant = clock.now()
 
@@ -132,8 +142,16 @@ public struct RequestGate: Sendable {
         } catch {
             return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
         }
+        let verification: KeyVerification
+        do {
+            verification = try await keys.verify(digest, now: wallClock.now())
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            return .refused(unavailable(.keyStoreUnavailable, key: nil))
+        }
         let record: KeyRecord
-        switch try await keys.verify(digest, now: wallClock.now()) {
+        switch verification {
         case .valid(let valid): record = valid
         case .rejected(let rejection): return .refused(unauthorized(.invalidKey(rejection), tokenPresented: true))
         }
@@ -164,7 +182,13 @@ public struct RequestGate: Sendable {
         let cost = request.cost ?? match.route.cost
         let decision: RateLimitDecision
         if (0...record.rateLimit.limit).contains(cost) {
-            decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
+            do {
+                decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                return .refused(unavailable(.rateLimitStoreUnavailable, key: record.id))
+            }
         } else {
             // A cost this key can never pay: refused, and nothing is spent.
             decision = RateLimitDecision(
@@ -180,6 +204,14 @@ public struct RequestGate: Sendable {
         usage?.note(record.id, at: instant)
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
         return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
+    }
+
+    /// The 503 for a store that failed: the request is neither allowed nor refused on its merits.
+    private func unavailable(_ reason: GateRefusal.Reason, key: APIKeyID?) -> GateRefusal {
+        let seconds = Self.unavailableRetryAfterSeconds
+        return refusal(
+            .serviceUnavailable, "Service temporarily unavailable. Please try again in \(seconds) seconds.", reason,
+            key: key, extra: [HTTPHeaderField(name: "Retry-After", value: String(seconds))])
     }
 
     private func unauthorized(_ reason: GateRefusal.Reason, tokenPresented: Bool) -> GateRefusal {

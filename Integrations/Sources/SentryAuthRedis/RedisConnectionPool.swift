@@ -1,0 +1,158 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A few pipelined connections to one Redis server: a small client, enough for the rate-limit
+/// store, kept behind it so that a maintained Redis client can replace it.
+///
+/// Commands go round-robin over the connections; each connection pipelines what it is given (see
+/// ``RedisConnectionHandler``). A connection is made on first use and again after it closes; after a
+/// failed attempt its slot fails commands at once for ``RedisConfiguration/reconnectDelay``, doubling
+/// up to ``RedisConfiguration/maximumReconnectDelay``, so a server that is down costs callers no
+/// connect timeouts.
+final class RedisConnectionPool: Sendable {
+    let configuration: RedisConfiguration
+    private let group: any EventLoopGroup
+    private let slots: [NIOLockedValueBox<Slot>]
+    private let next = NIOLockedValueBox(0)
+
+    private enum Slot {
+        case idle(failures: Int, retryAt: NIODeadline)
+        case connecting(EventLoopFuture<any Channel>)
+        case connected(any Channel)
+        case shutDown
+    }
+
+    init(configuration: RedisConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.group = group
+        self.slots = (0..<configuration.connectionCount).map { _ in
+            NIOLockedValueBox(Slot.idle(failures: 0, retryAt: .uptimeNanoseconds(0)))
+        }
+    }
+
+    /// Sends a command and waits for its reply. An error reply is thrown as ``RedisError/server(_:)``.
+    func send(_ command: RESPCommand) async throws -> RESPValue {
+        let index = next.withLockedValue { value in
+            defer { value = (value + 1) % slots.count }
+            return value
+        }
+        let channel = try await channel(at: index).get()
+        var buffer = channel.allocator.buffer(capacity: 64)
+        command.write(to: &buffer)
+        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+        let deadline = NIODeadline.now() + TimeAmount(configuration.commandTimeout)
+        channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline), promise: nil)
+        let reply = try await promise.futureResult.get()
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
+    /// Closes every connection; later commands fail.
+    func shutdown() async {
+        let states = slots.map { slot in
+            slot.withLockedValue { state in
+                defer { state = .shutDown }
+                return state
+            }
+        }
+        for state in states {
+            switch state {
+            case .connected(let channel): try? await channel.close()
+            case .connecting(let future): try? await future.get().close()
+            case .idle, .shutDown: break
+            }
+        }
+    }
+
+    /// The slot's connection: the open one, the one being made, or a new attempt.
+    private func channel(at index: Int) -> EventLoopFuture<any Channel> {
+        let eventLoop = group.next()
+        let (future, failures, isNew) = slots[index].withLockedValue {
+            state -> (EventLoopFuture<any Channel>, Int, Bool) in
+            switch state {
+            case .connected(let channel) where channel.isActive:
+                return (channel.eventLoop.makeSucceededFuture(channel), 0, false)
+            case .connecting(let future):
+                return (future, 0, false)
+            case .shutDown:
+                return (eventLoop.makeFailedFuture(RedisError.unavailable("the store was shut down")), 0, false)
+            case .idle(_, let retryAt) where retryAt > .now():
+                let error = RedisError.unavailable("reconnecting after a failed attempt")
+                return (eventLoop.makeFailedFuture(error), 0, false)
+            case .connected, .idle:
+                let failures: Int
+                if case .idle(let count, _) = state { failures = count } else { failures = 0 }
+                let future = connect(on: eventLoop)
+                state = .connecting(future)
+                return (future, failures, true)
+            }
+        }
+        // Outside the lock: a future that is already complete runs this callback at once, here.
+        if isNew {
+            future.whenComplete { [slots, configuration] result in
+                slots[index].withLockedValue { state in
+                    guard case .connecting = state else { return }  // shut down meanwhile
+                    switch result {
+                    case .success(let channel):
+                        state = .connected(channel)
+                    case .failure:
+                        let delay = Self.delay(after: failures + 1, configuration: configuration)
+                        state = .idle(failures: failures + 1, retryAt: .now() + delay)
+                    }
+                }
+            }
+        }
+        return future
+    }
+
+    private static func delay(after failures: Int, configuration: RedisConfiguration) -> TimeAmount {
+        let base = TimeAmount(configuration.reconnectDelay).nanoseconds
+        let cap = TimeAmount(configuration.maximumReconnectDelay).nanoseconds
+        let shift = min(failures - 1, 20)
+        return .nanoseconds(min(cap, base << shift))
+    }
+
+    /// Connects, then authenticates and selects the database if the configuration says so.
+    private func connect(on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
+        let configuration = self.configuration
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(TimeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler())
+                }
+            }
+        let authenticate = configuration.password.map { password in
+            configuration.username.map { RESPCommand("AUTH", $0, password) } ?? RESPCommand("AUTH", password)
+        }
+        let select = configuration.database == 0 ? nil : RESPCommand("SELECT", String(configuration.database))
+        let setup = [authenticate, select].compactMap { $0 }
+        return bootstrap.connect(host: configuration.host, port: configuration.port)
+            .flatMapError { error in
+                eventLoop.makeFailedFuture(RedisError.unavailable(String(describing: error)))
+            }
+            .flatMap { channel in
+                var future = channel.eventLoop.makeSucceededVoidFuture()
+                for command in setup {
+                    future = future.flatMap {
+                        var buffer = channel.allocator.buffer(capacity: 64)
+                        command.write(to: &buffer)
+                        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
+                        let deadline = NIODeadline.now() + TimeAmount(configuration.connectTimeout)
+                        channel.writeAndFlush(
+                            RedisRequest(command: buffer, promise: promise, deadline: deadline), promise: nil)
+                        return promise.futureResult.flatMapThrowing { reply in
+                            if case .error(let message) = reply { throw RedisError.unavailable(message) }
+                        }
+                    }
+                }
+                return future.map { channel }.flatMapError { error in
+                    channel.close(promise: nil)
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+    }
+}

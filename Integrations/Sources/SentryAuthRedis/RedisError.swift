@@ -1,0 +1,72 @@
+/// Why a Redis command failed.
+public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+    // A struct over a private enum, as the core library's errors are.
+    private enum Kind: Sendable, Hashable {
+        case unavailable(String)
+        case timeout
+        case connectionClosed
+        case server(String)
+        case protocolViolation(String)
+        case unexpectedReply(String)
+        case invalidURL(String)
+    }
+
+    private let kind: Kind
+
+    private init(_ kind: Kind) { self.kind = kind }
+
+    /// No connection could be made (refused, unreachable, or failed recently and backing off).
+    ///
+    /// - Parameter reason: What the connection attempt said.
+    /// - Returns: The error.
+    public static func unavailable(_ reason: String) -> Self { Self(.unavailable(reason)) }
+
+    /// The server did not answer within the configured time; the connection was closed.
+    public static var timeout: Self { Self(.timeout) }
+
+    /// The connection closed before the reply arrived.
+    public static var connectionClosed: Self { Self(.connectionClosed) }
+
+    /// The server answered with an error reply, such as `NOSCRIPT` or `WRONGTYPE`.
+    ///
+    /// - Parameter message: The error reply's text.
+    /// - Returns: The error.
+    public static func server(_ message: String) -> Self { Self(.server(message)) }
+
+    /// The bytes from the server were not valid RESP; the connection was closed.
+    ///
+    /// - Parameter detail: What was wrong.
+    /// - Returns: The error.
+    public static func protocolViolation(_ detail: String) -> Self { Self(.protocolViolation(detail)) }
+
+    /// A reply of a shape the command never returns.
+    ///
+    /// - Parameter detail: What was expected.
+    /// - Returns: The error.
+    public static func unexpectedReply(_ detail: String) -> Self { Self(.unexpectedReply(detail)) }
+
+    /// A Redis URL that cannot be used.
+    ///
+    /// - Parameter detail: What is wrong with it (never the password).
+    /// - Returns: The error.
+    public static func invalidURL(_ detail: String) -> Self { Self(.invalidURL(detail)) }
+
+    /// Whether the server refused a script it does not have (`NOSCRIPT`).
+    var isNoScript: Bool {
+        if case .server(let message) = kind { return message.hasPrefix("NOSCRIPT") }
+        return false
+    }
+
+    /// A message saying what failed.
+    public var description: String {
+        switch kind {
+        case .unavailable(let reason): "Redis is unavailable: \(reason)"
+        case .timeout: "Redis did not answer in time."
+        case .connectionClosed: "The connection to Redis closed before the reply arrived."
+        case .server(let message): "Redis refused the command: \(message)"
+        case .protocolViolation(let detail): "Redis sent a malformed reply (\(detail))."
+        case .unexpectedReply(let detail): "Redis sent an unexpected reply: expected \(detail)."
+        case .invalidURL(let detail): "Invalid Redis URL: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,188 @@
+public import CoreMetrics
+public import Logging
+public import NIOCore
+import NIOConcurrencyHelpers
+import NIOPosix
+public import SentryAuth
+
+/// A ``RateLimitStore`` in Redis, shared by every server instance: the exact sliding window runs
+/// atomically in Redis as one Lua script, on Redis's clock, so N instances give a key its limit —
+/// not N times it — even when their clocks disagree.
+///
+/// ```swift
+/// let limits = RedisRateLimitStore(configuration: try RedisConfiguration(url: "redis://127.0.0.1:6379"))
+/// let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: limits)
+/// ```
+///
+/// The semantics are those of the in-process ``SlidingWindowLimiter``: never more than the limit in
+/// any window, the cost, `remaining`, the reset and `Retry-After` (rounded up) computed the same way
+/// (see `SlidingWindowScript`). The `instant` passed to ``acquire(_:cost:limit:at:)`` is not used
+/// while Redis answers: Redis's `TIME` is the clock.
+///
+/// **When Redis is down** — a refused connection, a timeout, a closed connection, an error reply
+/// such as `LOADING` while it restarts — the store does
+/// what ``whenUnavailable`` says:
+/// - ``Unavailability/useLocalLimiter`` (the default): each instance decides with its own in-process
+///   exact limiter (the limit still holds per instance), logs a warning once, counts every such
+///   decision in `sentry_auth_rate_limit_fallback_total`, and asks Redis again after
+///   ``retryInterval``; when Redis answers, the shared limit applies again (admissions made locally
+///   meanwhile are not copied to Redis).
+/// - ``Unavailability/refuse``: the error is thrown, and ``RequestGate`` answers 503
+///   `SERVICE_UNAVAILABLE` with `Retry-After`.
+///
+/// Redis keys are `PREFIX:{KEY-ID}:window` (a sorted set) and `PREFIX:{KEY-ID}:sequence`: the braces
+/// are a hash tag, so in a cluster both live in one slot. They expire one window after the key's
+/// last admission.
+public final class RedisRateLimitStore: RateLimitStore, Sendable {
+    /// What the store does when Redis does not answer.
+    public enum Unavailability: Sendable, Hashable {
+        /// Decide with an in-process exact limiter per instance until Redis answers again.
+        case useLocalLimiter
+        /// Throw, so the gate answers 503.
+        case refuse
+    }
+
+    /// The label of the counter of decisions made without Redis.
+    public static let fallbackMetricLabel = "sentry_auth_rate_limit_fallback_total"
+
+    /// What happens when Redis is down.
+    public let whenUnavailable: Unavailability
+    /// How long, after Redis fails, decisions go straight to the fallback before Redis is asked again.
+    public let retryInterval: Duration
+    /// The prefix of every Redis key the store writes.
+    public let keyPrefix: String
+
+    private let pool: RedisConnectionPool
+    private let local = InMemoryRateLimitStore<APIKeyID>()
+    private let logger: Logger
+    private let fallbackCounter: Counter
+    private let scriptSHA = NIOLockedValueBox<String?>(nil)
+    /// While set and in the future, Redis is skipped.
+    private let skipRedisUntil = NIOLockedValueBox<NIODeadline?>(nil)
+
+    /// Creates a store. No connection is made until the first request.
+    ///
+    /// - Parameters:
+    ///   - configuration: Where Redis is.
+    ///   - whenUnavailable: What to do when Redis is down; ``Unavailability/useLocalLimiter`` by default.
+    ///   - retryInterval: See ``retryInterval``; 1 s by default.
+    ///   - keyPrefix: The prefix of the store's Redis keys; `sentry-auth` by default.
+    ///   - logger: Where the fallback's warnings go.
+    ///   - metricsFactory: Where the fallback counter comes from.
+    ///   - eventLoopGroup: The event loops of the connections.
+    public init(
+        configuration: RedisConfiguration, whenUnavailable: Unavailability = .useLocalLimiter,
+        retryInterval: Duration = .seconds(1), keyPrefix: String = "sentry-auth",
+        logger: Logger = Logger(label: "SentryAuthRedis"), metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.whenUnavailable = whenUnavailable
+        self.retryInterval = retryInterval
+        self.keyPrefix = keyPrefix
+        self.pool = RedisConnectionPool(configuration: configuration, group: eventLoopGroup)
+        self.logger = logger
+        self.fallbackCounter = Counter(label: Self.fallbackMetricLabel, factory: metricsFactory)
+    }
+
+    /// Whether decisions are currently made without Redis (after a failure, until Redis answers).
+    public var isUsingFallback: Bool {
+        skipRedisUntil.withLockedValue { $0 != nil }
+    }
+
+    /// Admits a request if the key's window in Redis has room, consuming `cost` if it does.
+    ///
+    /// - Parameters:
+    ///   - key: Whose quota to spend.
+    ///   - cost: 0 (report only) to `limit.limit`.
+    ///   - limit: The key's limit.
+    ///   - instant: Used only by the in-process fallback; Redis reads its own clock.
+    /// - Returns: The decision.
+    /// - Throws: ``RateLimitError/invalidCost(cost:limit:)``; with ``Unavailability/refuse``, a
+    ///   ``RedisError`` when Redis does not answer.
+    public func acquire(_ key: APIKeyID, cost: Int, limit: RateLimit, at instant: MonotonicInstant) async throws
+        -> RateLimitDecision
+    {
+        guard (0...limit.limit).contains(cost) else { throw RateLimitError.invalidCost(cost: cost, limit: limit.limit) }
+        let skipping = skipRedisUntil.withLockedValue { until in until.map { $0 > .now() } ?? false }
+        if !skipping {
+            do {
+                let decision = try await acquireInRedis(key, cost: cost, limit: limit)
+                let recovered = skipRedisUntil.withLockedValue { until in
+                    defer { until = nil }
+                    return until != nil
+                }
+                if recovered { logger.notice("SentryAuth: Redis answers again; the shared rate limit applies") }
+                return decision
+            } catch let error as RedisError {
+                let entering = skipRedisUntil.withLockedValue { until in
+                    defer { until = .now() + TimeAmount(retryInterval) }
+                    return until == nil
+                }
+                guard whenUnavailable == .useLocalLimiter else { throw error }
+                if entering {
+                    logger.warning(
+                        "SentryAuth: Redis is unavailable; limiting each key per instance until it answers",
+                        metadata: ["sentry_auth.error": "\(error)"])
+                }
+            }
+        } else if whenUnavailable == .refuse {
+            throw RedisError.unavailable("failed less than \(retryInterval) ago")
+        }
+        fallbackCounter.increment()
+        return try await local.acquire(key, cost: cost, limit: limit, at: instant)
+    }
+
+    /// Forgets a key's state in Redis and in the fallback.
+    ///
+    /// - Parameter key: The key.
+    /// - Throws: A ``RedisError`` when Redis does not answer.
+    public func remove(_ key: APIKeyID) async throws {
+        await local.remove(key)
+        let (window, sequence) = redisKeys(for: key)
+        _ = try await pool.send(RESPCommand("DEL", window, sequence))
+    }
+
+    /// Closes the connections. Later requests fail (or fall back).
+    public func shutdown() async {
+        await pool.shutdown()
+    }
+
+    /// The store's two Redis keys for an API key, hash-tagged by its ID.
+    func redisKeys(for key: APIKeyID) -> (window: String, sequence: String) {
+        ("\(keyPrefix):{\(key.rawValue)}:window", "\(keyPrefix):{\(key.rawValue)}:sequence")
+    }
+
+    /// One script run: `EVALSHA`, loading the script first if this store has not yet, and `EVAL` when
+    /// Redis has lost it (`NOSCRIPT`, after a restart or `SCRIPT FLUSH`).
+    /// `microseconds` replaces Redis's clock, for tests that replay a trace.
+    func acquireInRedis(_ key: APIKeyID, cost: Int, limit: RateLimit, microseconds: UInt64? = nil) async throws
+        -> RateLimitDecision
+    {
+        let (window, sequence) = redisKeys(for: key)
+        let milliseconds =
+            limit.window.components.seconds * 1000 + limit.window.components.attoseconds / 1_000_000_000_000_000
+        let arguments =
+            [window, sequence, String(limit.limit), String(milliseconds), String(cost)]
+            + (microseconds.map { [String($0)] } ?? [])
+        let sha: String
+        if let known = scriptSHA.withLockedValue({ $0 }) {
+            sha = known
+        } else {
+            guard let loaded = try await pool.send(RESPCommand("SCRIPT", "LOAD", SlidingWindowScript.source)).string
+            else { throw RedisError.unexpectedReply("the script's SHA-1") }
+            scriptSHA.withLockedValue { $0 = loaded }
+            sha = loaded
+        }
+        let reply: RESPValue
+        do {
+            reply = try await pool.send(RESPCommand(arguments: ["EVALSHA", sha, "2"] + arguments))
+        } catch let error as RedisError where error.isNoScript {
+            reply = try await pool.send(RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "2"] + arguments))
+        }
+        guard case .array(let values?) = reply, values.count == 3, let allowed = values[0].integer,
+            let remaining = values[1].integer, let reset = values[2].integer
+        else { throw RedisError.unexpectedReply("three integers from the sliding-window script") }
+        return RateLimitDecision(
+            isAllowed: allowed == 1, limit: limit, remaining: Int(remaining), resetAfter: .milliseconds(reset))
+    }
+}

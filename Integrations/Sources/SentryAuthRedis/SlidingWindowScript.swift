@@ -1,0 +1,64 @@
+/// The exact sliding window as one Lua script, run atomically by Redis (`EVALSHA`).
+///
+/// The same rule as the in-process ``SlidingWindowLimiter``, on Redis's clock: a sorted set holds one
+/// member per admitted unit of cost, scored by its admission time in milliseconds. Cost *c* at time
+/// *t* is admitted exactly when at most `limit − c` units lie in (*t* − window, *t*]. Times are read
+/// with `TIME` (microseconds), rounded down for checking and up for storing; a stored time never
+/// goes below the newest one already stored, so the set stays ordered if Redis's clock steps back.
+///
+/// - `KEYS[1]`: the sorted set; `KEYS[2]`: the unit counter (member names). Both carry the key ID as
+///   a hash tag, so a cluster keeps them in one slot, and both expire one window after the newest
+///   admission, so an idle key costs nothing.
+/// - `ARGV`: limit, window (ms), cost (0 to limit; 0 only reports). Tests alone pass a fourth, the
+///   time in microseconds, to replay a recorded trace; with it the script sets no expiry (the trace's
+///   time is not Redis's).
+/// - Returns `{allowed (1 or 0), remaining, reset (ms)}`: reset is the wait until enough quota
+///   frees up when refused, the time until the oldest admission leaves the window when allowed.
+enum SlidingWindowScript {
+    static let source = """
+        local limit = tonumber(ARGV[1])
+        local window = tonumber(ARGV[2])
+        local cost = tonumber(ARGV[3])
+        local micros
+        if ARGV[4] then
+          micros = tonumber(ARGV[4])
+        else
+          local clock = redis.call('TIME')
+          micros = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+        end
+        local now = math.floor(micros / 1000)
+        local stamp = math.floor((micros + 999) / 1000)
+        local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+        if newest[2] then stamp = math.max(stamp, tonumber(newest[2])) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
+        local used = redis.call('ZCARD', KEYS[1])
+        if cost > 0 and used + cost > limit then
+          local k = used + cost - limit - 1
+          local blocking = redis.call('ZRANGE', KEYS[1], k, k, 'WITHSCORES')
+          return {0, math.max(0, limit - used), tonumber(blocking[2]) + window - now}
+        end
+        if cost > 0 then
+          local last = redis.call('INCRBY', KEYS[2], cost)
+          local batch = {}
+          for unit = last - cost + 1, last do
+            batch[#batch + 1] = string.format('%d', stamp)
+            batch[#batch + 1] = string.format('%d', unit)
+            if #batch >= 1000 then
+              redis.call('ZADD', KEYS[1], unpack(batch))
+              batch = {}
+            end
+          end
+          if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
+          used = used + cost
+          if not ARGV[4] then
+            local ttl = string.format('%d', stamp - now + window)
+            redis.call('PEXPIRE', KEYS[1], ttl)
+            redis.call('PEXPIRE', KEYS[2], ttl)
+          end
+        end
+        local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        local reset = 0
+        if oldest[2] then reset = math.max(0, tonumber(oldest[2]) + window - now) end
+        return {1, math.max(0, limit - used), reset}
+        """
+}
