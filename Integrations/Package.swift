@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(

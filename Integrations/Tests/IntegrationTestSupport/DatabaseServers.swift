@@ -8,23 +8,59 @@ import Foundation
 public struct TestServerError: Error, CustomStringConvertible {
     /// What went wrong, and how to fix it.
     public let description: String
+
+    /// Creates an error.
+    ///
+    /// - Parameter description: What went wrong.
+    public init(description: String) { self.description = description }
+}
+
+/// Starts a program with `posix_spawn`, its output appended to `outputPath`, with no signal blocked
+/// (a Dispatch worker thread blocks most of them, and a child inherits its mask) and default
+/// dispositions. Foundation's `Process` was seen to hang in `waitUntilExit` after `pg_ctl start`.
+func spawnProgram(_ path: String, _ arguments: [String], outputPath: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var defaults = sigset_t()
+    sigfillset(&defaults)
+    sigdelset(&defaults, SIGKILL)
+    sigdelset(&defaults, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let status = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
+    guard status == 0 else { throw TestServerError(description: "cannot start \(path): error \(status)") }
+    return pid
+}
+
+/// Waits for a child to exit; its exit status, or 128 + the signal.
+func waitForExit(_ pid: pid_t) -> Int32 {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }
 
 /// Runs a program to completion; its output, if it fails, is in the error.
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    if process.terminationStatus != 0 && !allowFailure {
-        throw TestServerError(description: "\(path) \(arguments.joined(separator: " ")) failed: \(text)")
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-run-\(UUID())").path
+    defer { unlink(outputPath) }
+    let status = waitForExit(try spawnProgram(path, arguments, outputPath: outputPath))
+    let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    if status != 0 && !allowFailure {
+        throw TestServerError(description: "\(path) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
     }
     return text
 }
@@ -71,7 +107,7 @@ public final class RedisTestServer: @unchecked Sendable {
     /// The server's port.
     public let port: Int
     private let directory: URL
-    private var process: Process?
+    private var pid: pid_t?
 
     /// `redis://127.0.0.1:PORT`.
     public var url: String { "redis://127.0.0.1:\(port)" }
@@ -85,9 +121,9 @@ public final class RedisTestServer: @unchecked Sendable {
     }
 
     deinit {
-        if let process {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if let pid {
+            kill(pid, SIGKILL)
+            _ = waitForExit(pid)
         }
         try? FileManager.default.removeItem(at: directory)
     }
@@ -98,34 +134,30 @@ public final class RedisTestServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw TestServerError(description: "redis-server is not installed: apt-get install -y redis-server")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = [
-            "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-            "--enable-debug-command", "local", "--dir",
-            directory.path, "--logfile", directory.appendingPathComponent("redis.log").path,
-        ]
-        try process.run()
-        self.process = process
+        let pid = try spawnProgram(
+            binary,
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                "--enable-debug-command", "local", "--dir", directory.path,
+            ], outputPath: directory.appendingPathComponent("redis.log").path)
+        self.pid = pid
         let deadline = Date().addingTimeInterval(10)
         while !isAccepting(port: port) {
-            guard Date() < deadline, process.isRunning else {
+            var status: Int32 = 0
+            guard Date() < deadline, waitpid(pid, &status, WNOHANG) == 0 else {
+                self.pid = nil
                 throw TestServerError(description: "redis-server did not start on port \(port)")
             }
             usleep(20_000)
         }
     }
 
-    /// Stops the server and waits for it to exit. With `SHUTDOWN NOSAVE`, not a signal: a process
-    /// started from a Dispatch worker thread inherits its blocked signals, SIGTERM among them.
+    /// Stops the server (SIGTERM: it exits at once, saving nothing) and waits for it to exit.
     public func stop() {
-        guard let process else { return }
-        _ = try? cli("SHUTDOWN", "NOSAVE")
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        self.process = nil
+        guard let pid else { return }
+        kill(pid, SIGTERM)
+        _ = waitForExit(pid)
+        self.pid = nil
     }
 
     /// Runs `redis-cli` against the server.
@@ -192,19 +224,37 @@ public final class PostgresTestServer: @unchecked Sendable {
         try run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
     }
 
+    /// Creates an empty database, so that each test has its own.
+    ///
+    /// - Returns: Its URL.
+    public func createDatabase() throws -> String {
+        let name = "test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+        try psql("CREATE DATABASE \(name)")
+        return "postgres://sentry@127.0.0.1:\(port)/\(name)"
+    }
+
     /// Runs SQL through `psql`, as a person typing it would.
     ///
-    /// - Parameter sql: The statements.
+    /// - Parameters:
+    ///   - sql: The statements.
+    ///   - database: The database; `sentry` by default.
     /// - Returns: What psql printed (unaligned, tuples only).
     @discardableResult
-    public func psql(_ sql: String) throws -> String {
+    public func psql(_ sql: String, database: String = "sentry") throws -> String {
         try runProgram(
             "/usr/bin/psql",
             [
-                "-h", "127.0.0.1", "-p", String(port), "-U", "sentry", "-d", "sentry", "-v", "ON_ERROR_STOP=1", "-Atc",
+                "-h", "127.0.0.1", "-p", String(port), "-U", "sentry", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc",
                 sql,
             ])
     }
+
+    /// The server every test of a process shares (each in its own database), started on first use.
+    public static func shared() throws -> PostgresTestServer {
+        try sharedServer.get()
+    }
+
+    private static let sharedServer = Result { try PostgresTestServer() }
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {

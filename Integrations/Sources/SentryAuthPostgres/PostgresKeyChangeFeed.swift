@@ -1,0 +1,136 @@
+public import Logging
+import PostgresNIO
+public import SentryAuth
+public import ServiceLifecycle
+import Synchronization
+
+/// Keeps a ``CachedKeyStore`` true to PostgreSQL: listens on ``PostgresKeyStore/notificationChannel``
+/// and drops each changed key from the cache as its change commits, on every instance at once.
+///
+/// ```swift
+/// let feed = PostgresKeyChangeFeed(url: url, cache: keys)
+/// // run `feed.run()` beside the server: a swift-service-lifecycle `Service`
+/// ```
+///
+/// It holds one dedicated connection (not one of the pool's). When that connection drops, the feed
+/// reconnects with backoff (``reconnectDelay``, doubling to ``maximumReconnectDelay``) and, once it
+/// listens again, empties the whole cache: changes made while it was not listening were not
+/// announced to it. While it is disconnected the cache's freshness bound still holds — no record is
+/// served longer than that without a notification — and the keys it holds keep working through a
+/// database outage for as long as that bound allows; flushing at the drop instead would turn every
+/// key into a 503 the moment PostgreSQL stops.
+public final class PostgresKeyChangeFeed: Service, Sendable {
+    /// The cache kept true.
+    public let cache: CachedKeyStore
+    /// The first wait before reconnecting.
+    public let reconnectDelay: Duration
+    /// The longest wait between connection attempts.
+    public let maximumReconnectDelay: Duration
+
+    private let configuration: PostgresConnection.Configuration
+    private let logger: Logger
+    private let listening = Atomic<Bool>(false)
+    private let received = Atomic<Int>(0)
+    private let connections = Atomic<Int>(0)
+
+    /// Creates a feed.
+    ///
+    /// - Parameters:
+    ///   - url: The database.
+    ///   - cache: The cache to keep true.
+    ///   - reconnectDelay: The first wait before reconnecting; 100 ms by default.
+    ///   - maximumReconnectDelay: The longest wait; 5 s by default.
+    ///   - logger: Where connection changes are logged.
+    public init(
+        url: PostgresURL, cache: CachedKeyStore, reconnectDelay: Duration = .milliseconds(100),
+        maximumReconnectDelay: Duration = .seconds(5), logger: Logger = Logger(label: "SentryAuthPostgres.feed")
+    ) {
+        self.configuration = url.connectionConfiguration
+        self.cache = cache
+        self.reconnectDelay = reconnectDelay
+        self.maximumReconnectDelay = maximumReconnectDelay
+        self.logger = logger
+    }
+
+    /// Whether the feed is listening now.
+    public var isListening: Bool { listening.load(ordering: .acquiring) }
+
+    /// How many notifications the feed has received.
+    public var notificationsReceived: Int { received.load(ordering: .relaxed) }
+
+    /// How many times the feed has started listening (1 plus the reconnections).
+    public var listenCount: Int { connections.load(ordering: .acquiring) }
+
+    /// Listens until the task is cancelled (or, under swift-service-lifecycle, shut down gracefully),
+    /// reconnecting whenever the connection drops.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await listenForever()
+        } onGracefulShutdown: {
+            // Cancelling the connect or the notification wait ends `listenForever`.
+        }
+    }
+
+    private func listenForever() async {
+        var failures = 0
+        var connectionID = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            connectionID += 1
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: configuration, id: connectionID, logger: logger)
+                do {
+                    try await connection.listen(on: PostgresKeyStore.notificationChannel) { notifications in
+                        // Listening now: whatever changed before this instant was not announced to us.
+                        cache.invalidateAll()
+                        listening.store(true, ordering: .releasing)
+                        connections.add(1, ordering: .releasing)
+                        if failures > 0 { logger.notice("SentryAuth: listening for key changes again") }
+                        failures = 0
+                        for try await notification in notifications.cancelOnGracefulShutdown() {
+                            received.add(1, ordering: .relaxed)
+                            apply(notification.payload)
+                        }
+                    }
+                } catch {
+                    listening.store(false, ordering: .releasing)
+                    try? await connection.close()
+                    throw error
+                }
+                listening.store(false, ordering: .releasing)
+                try? await connection.close()
+            } catch {
+                listening.store(false, ordering: .releasing)
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                failures += 1
+                if failures == 1 {
+                    logger.warning(
+                        "SentryAuth: the key change feed lost PostgreSQL; cached keys expire within their freshness",
+                        metadata: ["sentry_auth.error": "\(String(reflecting: error))"])
+                }
+            }
+            let base =
+                reconnectDelay.components.seconds * 1_000_000_000 + reconnectDelay.components.attoseconds
+                / 1_000_000_000
+            let cap =
+                maximumReconnectDelay.components.seconds * 1_000_000_000
+                + maximumReconnectDelay.components.attoseconds / 1_000_000_000
+            let wait = min(cap, base << min(max(failures - 1, 0), 20))
+            try? await Task.sleep(for: .nanoseconds(wait))
+        }
+    }
+
+    /// Drops what a notification names: `KEY-ID DIGEST-HEX` from the trigger, or anything else
+    /// (a `NOTIFY` typed by hand) — then everything, to be safe.
+    private func apply(_ payload: String) {
+        let parts = payload.split(separator: " ")
+        let id = parts.first.flatMap { APIKeyID(String($0)) }
+        let digest = parts.count == 2 ? KeyDigest(hex: parts[1]) : nil
+        guard id != nil || digest != nil else {
+            cache.invalidateAll()
+            return
+        }
+        if let id { cache.invalidate(keyID: id) }
+        if let digest { cache.invalidate(digest: digest) }
+    }
+}
