@@ -7,13 +7,18 @@ let package = Package(
     products: [
         .library(name: "SentryAuth", targets: ["SentryAuth"]),
         .library(name: "SentryAuthTesting", targets: ["SentryAuthTesting"]),
+        .library(name: "SentryAuthCommandLine", targets: ["SentryAuthCommandLine"]),
         .executable(name: "sentry-auth", targets: ["SentryAuthCLI"]),
         .executable(name: "sentry-auth-bench", targets: ["SentryAuthBench"]),
     ],
     targets: [
         .target(name: "SentryAuth"),
         .target(name: "SentryAuthTesting", dependencies: ["SentryAuth"]),
-        .executableTarget(name: "SentryAuthCLI", dependencies: ["SentryAuth", "SentryAuthTesting"]),
+        .target(name: "SentryAuthCommandLine", dependencies: ["SentryAuth"]),
+        .executableTarget(
+            name: "SentryAuthCLI",
+            dependencies: ["SentryAuth", "SentryAuthCommandLine", "SentryAuthTesting"]
+        ),
         .executableTarget(
             name: "SentryAuthBench",
             dependencies: ["SentryAuth"],
@@ -24,7 +29,11 @@ let package = Package(
             dependencies: ["SentryAuth", "SentryAuthTesting"],
             exclude: ["Resources"]
         ),
-        .testTarget(name: "SentryAuthCLITests", dependencies: ["SentryAuthCLI", "SentryAuth", "SentryAuthTesting"]),
+        .testTarget(name: "SentryAuthCommandLineTests", dependencies: ["SentryAuthCommandLine"]),
+        .testTarget(
+            name: "SentryAuthCLITests",
+            dependencies: ["SentryAuthCLI", "SentryAuthCommandLine", "SentryAuth", "SentryAuthTesting"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

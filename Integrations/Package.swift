@@ -81,6 +81,8 @@ let package = Package(
             dependencies: [
                 "SentryAuthHummingbird", "SentryAuthPostgres", "SentryAuthRedis",
                 .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "SentryAuthCommandLine", package: "sentry-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -176,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "SentryAuthServerTests",
             dependencies: [
-                "IntegrationTestSupport",
+                "IntegrationTestSupport", "SentryAuthPostgres",
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

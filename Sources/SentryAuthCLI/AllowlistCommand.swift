@@ -1,4 +1,5 @@
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth allowlist`: check addresses against an allowlist.
 struct AllowlistCommand {

@@ -4,6 +4,7 @@
     import Foundation
 #endif
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth check`: what the gate answers for one request.
 struct CheckCommand {
@@ -54,7 +55,7 @@ struct CheckCommand {
             return ExitStatus.success
         }
         let positionals = try arguments.positionals(exactly: 2, "METHOD and TARGET", command: command)
-        let store = try KeysCommand.store(arguments, command: command)
+        let store = try arguments.keyStoreFile(command: command)
         let address = try Self.clientAddress(arguments)
         var authorization: [String] = []
         for header in arguments.all("-H") + arguments.all("--header") {

@@ -1,4 +1,5 @@
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth`: run SentryAuth without writing a server.
 struct CommandLineTool {
@@ -37,7 +38,9 @@ struct CommandLineTool {
                 console.line(Self.overview)
                 return 0
             case "demo": return try await DemoCommand(console: console).run(rest)
-            case "keys": return try await KeysCommand(console: console).run(rest)
+            case "keys":
+                return try await KeysCommand(console: console, program: "sentry-auth", location: .file).runThrowing(
+                    rest)
             case "check": return try await CheckCommand(console: console).run(rest)
             case "digest": return try DigestCommand(console: console).run(rest)
             case "allowlist": return try AllowlistCommand(console: console).run(rest)

@@ -9,6 +9,7 @@
     import Darwin
 #endif
 import SentryAuth
+import SentryAuthCommandLine
 import SentryAuthTesting
 
 /// `sentry-auth demo`: one key, every kind of answer.

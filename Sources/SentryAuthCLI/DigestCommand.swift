@@ -1,4 +1,5 @@
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth digest`: the SHA-256 of each key on standard input.
 struct DigestCommand {

@@ -1,5 +1,6 @@
 import Foundation  // FileManager's directory walk (FoundationEssentials has none)
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth scan`: finds Sentry keys in files, by their shape and checksum, without printing them.
 struct ScanCommand {
@@ -48,7 +49,7 @@ struct ScanCommand {
         let includeUnchecksummed = arguments.flags.contains("--include-unchecksummed")
         let store =
             try arguments.value("--store", command: command) == nil
-            ? nil : try KeysCommand.store(arguments, command: command)
+            ? nil : try arguments.keyStoreFile(command: command)
         var sources: [(name: String, bytes: [UInt8])] = []
         if arguments.positionals.isEmpty {
             var lines: [String] = []

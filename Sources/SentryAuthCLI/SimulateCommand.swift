@@ -1,4 +1,5 @@
 import SentryAuth
+import SentryAuthCommandLine
 
 /// `sentry-auth simulate`: a rate limiter over a trace.
 struct SimulateCommand {

@@ -3,6 +3,7 @@ import Testing
 
 @testable import SentryAuth
 @testable import SentryAuthCLI
+import SentryAuthCommandLine
 
 /// Output collected from one run of the command-line tool.
 struct ToolRun {

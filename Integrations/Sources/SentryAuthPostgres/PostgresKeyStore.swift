@@ -58,7 +58,7 @@ public struct PostgresKeyStore: KeyStore {
     ///   version; the database's errors.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await KeySchema.migrate(client, logger: logger)
+        try await limited("migration") { [client, logger] in try await KeySchema.migrate(client, logger: logger) }
     }
 
     /// The record whose key has `digest`, or `nil`.
@@ -345,8 +345,21 @@ public struct PostgresKeyStore: KeyStore {
                 throw PostgresKeyStoreError.timeout(operation: operation)
             }
             defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw CancellationError() }
-            return first
+            do {
+                guard let first = try await group.next() else { throw CancellationError() }
+                return first
+            } catch let error as PSQLError {
+                throw PostgresKeyStoreError.database(Self.describe(error))
+            }
         }
+    }
+
+    /// What a postgres-nio error says, in a sentence: the server's message, or what went wrong with
+    /// the connection. (Its `description` is deliberately generic.)
+    static func describe(_ error: PSQLError) -> String {
+        if let message = error.serverInfo?[.message] { return message }
+        var text = "\(error.code)"
+        if let underlying = error.underlying { text += " (\(underlying))" }
+        return text
     }
 }

@@ -6,6 +6,7 @@ public struct PostgresKeyStoreError: Error, Sendable, Hashable, CustomStringConv
         case invalidURL(String)
         case corruptRecord(id: String, detail: String)
         case schemaTooNew(found: Int, known: Int)
+        case database(String)
     }
 
     private let kind: Kind
@@ -42,12 +43,19 @@ public struct PostgresKeyStoreError: Error, Sendable, Hashable, CustomStringConv
     /// - Returns: The error.
     public static func schemaTooNew(found: Int, known: Int) -> Self { Self(.schemaTooNew(found: found, known: known)) }
 
+    /// The database failed: unreachable, the connection closed, or it refused a statement.
+    ///
+    /// - Parameter detail: What postgres-nio or the server said.
+    /// - Returns: The error.
+    public static func database(_ detail: String) -> Self { Self(.database(detail)) }
+
     /// A message saying what failed.
     public var description: String {
         switch kind {
         case .timeout(let operation): "PostgreSQL did not answer in time (\(operation))."
         case .invalidURL(let detail): "Invalid PostgreSQL URL: \(detail)"
         case .corruptRecord(let id, let detail): "The key record \(id) in PostgreSQL is invalid: \(detail)."
+        case .database(let detail): "PostgreSQL failed: \(detail)"
         case .schemaTooNew(let found, let known):
             "The database's SentryAuth schema is version \(found); this build knows up to \(known). Upgrade it."
         }

@@ -1,60 +1,111 @@
 import Foundation
 import Hummingbird
 import Logging
+import PostgresNIO
 import SentryAuth
+import SentryAuthCommandLine
+import SentryAuthPostgres
+import SentryAuthRedis
+import ServiceLifecycle
 
-/// `sentry-auth-server`: the Sentry Payments API's routes behind the SentryAuth gate.
+/// `sentry-auth-server`: the Sentry Payments API's routes behind the SentryAuth gate; `keys` and
+/// `migrate` manage keys in PostgreSQL.
 @main
 enum Main {
     static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        switch arguments.first {
+        case "keys":
+            exit(
+                await KeysCommand(program: "sentry-auth-server", location: .postgres).run(Array(arguments.dropFirst())))
+        case "migrate":
+            exit(await MigrateCommand.run(Array(arguments.dropFirst())))
+        default:
+            exit(await serve(arguments))
+        }
+    }
+
+    /// Parses the options and runs the server until SIGINT or SIGTERM; the exit status.
+    static func serve(_ arguments: [String]) async -> Int32 {
         let options: ServerOptions
         do {
-            options = try ServerOptions(Array(CommandLine.arguments.dropFirst()))
+            options = try ServerOptions(arguments)
         } catch {
             if let message = error.message {
                 FileHandle.standardError.write(Data("error: \(message)\n\n\(ServerOptions.usage)\n".utf8))
-                exit(2)
+                return 2
             }
             print(ServerOptions.usage)
-            exit(0)
+            return 0
         }
-        var logger = Logger(label: "sentry-auth-server")
-        logger.logLevel =
-            ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
-        let policy: EndpointPolicy
+        let logger = {
+            var logger = Logger(label: "sentry-auth-server")
+            logger.logLevel =
+                ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+            return logger
+        }()
         do {
-            policy = try options.policy.map { try EndpointPolicy(json: Data(contentsOf: URL(filePath: $0))) } ?? .sentry
-        } catch {
-            FileHandle.standardError.write(Data("error: the policy cannot be read: \(error)\n".utf8))
-            exit(3)
-        }
-        let store = FileKeyStore(path: options.store!)
-        do {
-            _ = try store.allRecords()
+            let policy: EndpointPolicy
+            do {
+                policy =
+                    try options.policy.map { try EndpointPolicy(json: Data(contentsOf: URL(filePath: $0))) } ?? .sentry
+            } catch {
+                throw StartupError(description: "the policy cannot be read: \(error)")
+            }
+            let limits: any RateLimitStore<APIKeyID> =
+                options.redis.map {
+                    RedisRateLimitStore(
+                        configuration: $0, whenUnavailable: options.whenRedisUnavailable, logger: logger)
+                } ?? InMemoryRateLimitStore<APIKeyID>()
+            switch options.keys {
+            case .file(let path):
+                let store = FileKeyStore(path: path)
+                _ = try store.allRecords()  // a store that cannot be read stops the server at once
+                try await run(options, policy: policy, keys: store, usageStore: store, limits: limits, logger: logger)
+            case .postgres(let url):
+                try await PostgresKeyStore.withRunningClient(url, logger: logger) { store in
+                    let cache = CachedKeyStore(store)
+                    let feed = PostgresKeyChangeFeed(url: url, cache: cache, logger: logger)
+                    try await run(
+                        options, policy: policy, keys: cache, usageStore: store, limits: limits, services: [feed],
+                        logger: logger)
+                }
+            case nil:
+                return 2
+            }
+            if let redis = limits as? RedisRateLimitStore { await redis.shutdown() }
+            return 0
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(3)
+            return 3
         }
-        let usage = KeyUsageRecorder(store: store)
+    }
+
+    /// Serves until a graceful shutdown.
+    static func run(
+        _ options: ServerOptions, policy: EndpointPolicy, keys: any KeyStore, usageStore: any KeyStore,
+        limits: any RateLimitStore<APIKeyID>, services: [any Service] = [], logger: Logger
+    ) async throws {
+        let usage = KeyUsageRecorder(store: usageStore)
         let gate = RequestGate(
-            keys: store, policy: policy, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
+            keys: keys, policy: policy, rateLimits: limits,
             format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry, usage: usage)
         let router = SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
             resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))
         let app = Application(
             router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
-            services: [UsageFlushService(usage: usage)],
+            services: [UsageFlushService(usage: usage)] + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 FileHandle.standardOutput.write(Data("listening on \(options.host):\(port)\n".utf8))
             },
             logger: logger)
-        do {
-            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            exit(3)
-        }
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
+}
+
+/// Why the server could not start.
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
 }

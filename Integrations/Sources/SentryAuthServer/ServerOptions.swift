@@ -1,28 +1,50 @@
 import Foundation
 import SentryAuth
+import SentryAuthPostgres
+import SentryAuthRedis
 
-/// The command line of `sentry-auth-server`.
+/// The command line of `sentry-auth-server` (serving; `keys` and `migrate` are parsed elsewhere).
 struct ServerOptions {
+    /// Where keys live: a file, or PostgreSQL.
+    enum Keys {
+        case file(String)
+        case postgres(PostgresURL)
+    }
+
     var host = "127.0.0.1"
     var port = 8080
-    var store: String?
+    var keys: Keys?
+    var redis: RedisConfiguration?
+    var whenRedisUnavailable = RedisRateLimitStore.Unavailability.useLocalLimiter
     var policy: String?
     var trustedProxies = IPAllowlist()
     var gate = true
     var acceptLegacyKeys = false
 
     static let usage = """
-        Usage: sentry-auth-server --store FILE [--port N] [--host ADDRESS] [--policy FILE]
-                                  [--trusted-proxy CIDRS] [--accept-legacy-keys] [--no-gate]
+        Usage: sentry-auth-server (--store FILE | --postgres URL) [--redis URL] [--port N] [--host ADDRESS]
+                                  [--policy FILE] [--trusted-proxy CIDRS] [--accept-legacy-keys] [--no-gate]
+               sentry-auth-server keys SUBCOMMAND --postgres URL [OPTIONS]   (see 'keys --help')
+               sentry-auth-server migrate --postgres URL
 
         Serves the Sentry Payments API's routes behind the SentryAuth gate. Each allowed request is
         answered with JSON naming the merchant of the key (every data query is scoped to it), the
-        endpoint and its parameters. Keys come from a key store file made with
-        'sentry-auth keys create --store FILE'; changes to the file are seen at the next request.
-        When each key was last used is written to the file at most once a minute (and at shutdown).
+        endpoint and its parameters.
+
+        Keys come from a key store file ('sentry-auth keys create --store FILE'; changes are seen at
+        the next request) or from PostgreSQL, shared by every instance: the server migrates the
+        schema at start, caches keys for at most 10 s, and drops a key from its cache as soon as a
+        change to it commits, whoever made it. With --redis, rate limits are shared by every instance
+        through Redis; without it, each instance limits on its own. When each key was last used is
+        written to the store at most once a minute (and at shutdown).
 
         Options:
-          --store FILE            The key store file (required)
+          --store FILE            A key store file
+          --postgres URL          PostgreSQL, such as postgres://sentry@127.0.0.1:5432/sentry
+          --redis URL             Redis for shared rate limits, such as redis://127.0.0.1:6379/0
+          --redis-unavailable local|refuse
+                                  When Redis does not answer: limit per instance (local, the default)
+                                  or answer 503 SERVICE_UNAVAILABLE with Retry-After (refuse)
           --port N                The port; 0 picks a free one (default 8080)
           --host ADDRESS          The address to listen on (default 127.0.0.1)
           --policy FILE           An endpoint policy in JSON (default: the built-in Sentry policy)
@@ -30,9 +52,12 @@ struct ServerOptions {
           --accept-legacy-keys    Also accept keys made before checksums (a migration setting)
           --no-gate               Serve the same routes without the gate (for load comparisons)
 
+        When PostgreSQL is unreachable, keys the cache holds keep working for up to 10 s and any
+        other key gets 503 SERVICE_UNAVAILABLE (never 200, never 401).
+
         It prints 'listening on HOST:PORT' once it accepts connections, and stops cleanly on SIGINT
-        or SIGTERM. Exit status: 0 after a clean stop, 2 bad usage, 3 a store or policy that cannot
-        be read.
+        or SIGTERM. Exit status: 0 after a clean stop, 2 bad usage, 3 a store, database or policy that
+        cannot be read or reached.
         """
 
     /// Parses the arguments; throws a message for standard error.
@@ -55,7 +80,29 @@ struct ServerOptions {
             case "--store":
                 let path = try value(argument)
                 guard !path.isEmpty else { throw UsageError("--store needs a file path.") }
-                store = path
+                guard keys == nil else { throw UsageError("give one of --store and --postgres.") }
+                keys = .file(path)
+            case "--postgres":
+                let text = try value(argument)
+                guard keys == nil else { throw UsageError("give one of --store and --postgres.") }
+                do {
+                    keys = .postgres(try PostgresURL(text))
+                } catch {
+                    throw UsageError("--postgres: \(error)")
+                }
+            case "--redis":
+                let text = try value(argument)
+                do {
+                    redis = try RedisConfiguration(url: text)
+                } catch {
+                    throw UsageError("--redis: \(error)")
+                }
+            case "--redis-unavailable":
+                switch try value(argument) {
+                case "local": whenRedisUnavailable = .useLocalLimiter
+                case "refuse": whenRedisUnavailable = .refuse
+                default: throw UsageError("--redis-unavailable is local or refuse.")
+                }
             case "--policy": policy = try value(argument)
             case "--trusted-proxy":
                 do {
@@ -70,7 +117,7 @@ struct ServerOptions {
             }
             index += 1
         }
-        guard store != nil else { throw UsageError("--store is required.") }
+        guard keys != nil else { throw UsageError("--store FILE or --postgres URL is required.") }
     }
 }
 

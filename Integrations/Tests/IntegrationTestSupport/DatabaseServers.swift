@@ -55,14 +55,24 @@ func waitForExit(_ pid: pid_t) -> Int32 {
 /// Runs a program to completion; its output, if it fails, is in the error.
 @discardableResult
 func runProgram(_ path: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
-    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-run-\(UUID())").path
-    defer { unlink(outputPath) }
-    let status = waitForExit(try spawnProgram(path, arguments, outputPath: outputPath))
-    let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    let (status, text) = try runCommand(path, arguments)
     if status != 0 && !allowFailure {
         throw TestServerError(description: "\(path) \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
     }
     return text
+}
+
+/// Runs a program to completion.
+///
+/// - Parameters:
+///   - path: The executable.
+///   - arguments: Its arguments.
+/// - Returns: Its exit status and what it wrote to standard output and error, interleaved.
+public func runCommand(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-run-\(UUID())").path
+    defer { unlink(outputPath) }
+    let status = waitForExit(try spawnProgram(path, arguments, outputPath: outputPath))
+    return (status, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
 }
 
 /// A free TCP port on 127.0.0.1 (the kernel's choice; free when this returns).

@@ -1,11 +1,13 @@
 /// A small command-line parser: options with values (`--store FILE`, `--store=FILE`, `-H VALUE`),
 /// flags (`--help`), positionals, and `--` to end options. Anything it does not know is a usage error.
-struct Arguments {
-    private(set) var values: [String: [String]] = [:]
-    private(set) var flags: Set<String> = []
-    private(set) var positionals: [String] = []
+package struct Arguments {
+    package private(set) var values: [String: [String]] = [:]
+    package private(set) var flags: Set<String> = []
+    package private(set) var positionals: [String] = []
 
-    init(_ arguments: [String], options: Set<String>, flags knownFlags: Set<String> = [], command: String) throws {
+    package init(_ arguments: [String], options: Set<String>, flags knownFlags: Set<String> = [], command: String)
+        throws
+    {
         var index = 0
         var optionsEnded = false
         while index < arguments.count {
@@ -42,25 +44,25 @@ struct Arguments {
         }
     }
 
-    var wantsHelp: Bool { flags.contains("--help") || flags.contains("-h") }
+    package var wantsHelp: Bool { flags.contains("--help") || flags.contains("-h") }
 
     /// The option's value, if given once; an error if given twice.
-    func value(_ name: String, command: String) throws -> String? {
+    package func value(_ name: String, command: String) throws -> String? {
         guard let given = values[name] else { return nil }
         guard given.count == 1 else { throw UsageError("\(name) can be given only once.", command: command) }
         return given[0]
     }
 
-    func required(_ name: String, command: String) throws -> String {
+    package func required(_ name: String, command: String) throws -> String {
         guard let value = try value(name, command: command) else {
             throw UsageError("\(name) is required.", command: command)
         }
         return value
     }
 
-    func all(_ name: String) -> [String] { values[name] ?? [] }
+    package func all(_ name: String) -> [String] { values[name] ?? [] }
 
-    func positionals(exactly count: Int, _ names: String, command: String) throws -> [String] {
+    package func positionals(exactly count: Int, _ names: String, command: String) throws -> [String] {
         guard positionals.count == count else {
             throw UsageError("expected \(names), got \(positionals.count) argument(s).", command: command)
         }

@@ -7,15 +7,24 @@
 #endif
 
 /// Where a command reads its input and writes its output; tests swap in buffers.
-struct Console: Sendable {
+package struct Console: Sendable {
     /// Reads one line of standard input without its newline, or `nil` at the end.
-    var readLine: @Sendable () -> String?
+    package var readLine: @Sendable () -> String?
     /// Writes to standard output.
-    var write: @Sendable (String) -> Void
+    package var write: @Sendable (String) -> Void
     /// Writes to standard error.
-    var writeError: @Sendable (String) -> Void
+    package var writeError: @Sendable (String) -> Void
 
-    static let standard = Console(
+    package init(
+        readLine: @escaping @Sendable () -> String?, write: @escaping @Sendable (String) -> Void,
+        writeError: @escaping @Sendable (String) -> Void
+    ) {
+        self.readLine = readLine
+        self.write = write
+        self.writeError = writeError
+    }
+
+    package static let standard = Console(
         readLine: { Swift.readLine(strippingNewline: true) },
         write: { writeAll(1, $0) },
         writeError: { writeAll(2, $0) })
@@ -34,15 +43,15 @@ struct Console: Sendable {
         }
     }
 
-    func line(_ text: String = "") { write(text + "\n") }
+    package func line(_ text: String = "") { write(text + "\n") }
 }
 
 /// Bad usage: a message for standard error, and exit status 2.
-struct UsageError: Error {
-    let message: String
-    let command: String
+package struct UsageError: Error {
+    package let message: String
+    package let command: String
 
-    init(_ message: String, command: String = "") {
+    package init(_ message: String, command: String = "") {
         self.message = message
         self.command = command
     }
@@ -51,24 +60,24 @@ struct UsageError: Error {
 /// A failure while doing the work: exit status 1 for a refusal (an unknown key, a scope that may not
 /// be added), 3 for an operational error (a store or policy file that cannot be read, written,
 /// parsed or locked).
-struct CommandFailure: Error {
-    let message: String
-    let status: Int32
+package struct CommandFailure: Error {
+    package let message: String
+    package let status: Int32
 
-    init(message: String, status: Int32 = ExitStatus.refused) {
+    package init(message: String, status: Int32 = ExitStatus.refused) {
         self.message = message
         self.status = status
     }
 }
 
 /// The exit statuses of every command.
-enum ExitStatus {
+package enum ExitStatus {
     /// Allowed, done, or nothing found.
-    static let success: Int32 = 0
+    package static let success: Int32 = 0
     /// Refused (or, for `scan`, a key found).
-    static let refused: Int32 = 1
+    package static let refused: Int32 = 1
     /// Bad usage: an unknown option, a missing or malformed argument.
-    static let usage: Int32 = 2
+    package static let usage: Int32 = 2
     /// An operational error: a store or file that cannot be read, written, parsed or locked.
-    static let operational: Int32 = 3
+    package static let operational: Int32 = 3
 }

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import SentryAuthCLI
+@testable import SentryAuthCommandLine
 
 @Suite("Terminal text escaping")
 struct TerminalTextTests {

@@ -1,7 +1,7 @@
 /// Text made safe for a terminal or a line-oriented log: control and formatting characters are
 /// written as escapes, so a name or message written by anyone cannot forge a row, move the cursor or
 /// reach the terminal as an ANSI sequence.
-enum TerminalText {
+package enum TerminalText {
     /// `text` with every control character (C0, DEL, C1), formatting character (bidirectional
     /// overrides, zero-width characters), line and paragraph separator, and backslash written as a
     /// Swift-style escape (`\u{1B}`, `\\`).
@@ -9,7 +9,7 @@ enum TerminalText {
     /// - Parameters:
     ///   - text: The text to show.
     ///   - keepingNewlines: Keep `\n` as a line break (for multi-line output the tool itself built).
-    static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
+    package static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
         guard text.unicodeScalars.contains(where: { needsEscape($0) && !(keepingNewlines && $0 == "\n") }) else {
             return text
         }
@@ -28,7 +28,7 @@ enum TerminalText {
         return result
     }
 
-    static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+    package static func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
         if scalar == "\\" { return true }
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate: return true

@@ -1,0 +1,26 @@
+import SentryAuth
+import SentryAuthCommandLine
+import SentryAuthPostgres
+
+extension KeyStoreLocation where Store == PostgresKeyStore {
+    /// PostgreSQL, named with `--postgres URL`: what `sentry-auth-server keys` manages.
+    static var postgres: KeyStoreLocation<PostgresKeyStore> {
+        KeyStoreLocation(
+            option: "--postgres", placeholder: "URL",
+            notes: """
+                The keys are in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE);
+                the schema is created or upgraded first. Every change is announced to the running servers,
+                which drop the key from their caches when it commits.
+                """,
+            open: { text, body in
+                let url: PostgresURL
+                do {
+                    url = try PostgresURL(text)
+                } catch {
+                    throw KeyStoreLocationError("\(error)")
+                }
+                return try await PostgresKeyStore.withRunningClient(url) { store in try await body(store) }
+            },
+            allRecords: { try await $0.allRecords() })
+    }
+}
