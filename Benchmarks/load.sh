@@ -1,27 +1,30 @@
 #!/usr/bin/env bash
 # Load on the reference server over loopback, with the gate and without it, in one run:
 #
-#   Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N]
+#   Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N] [--engines]
 #
 # Creates N keys (every scope, a limit of 100,000 a minute, so the limiter never refuses) in a
 # temporary store, starts `sentry-auth-server` on a free port, drives it with wrk (two threads, a
 # random key per request from a Lua script), then does the same with `--no-gate`. Prints requests
 # per second and p99 latency for both and the ratio. Release builds by default (--debug for CI's
 # smoke run, which reuses the debug build). Every request goes to 127.0.0.1 and the run is bounded
-# by --seconds.
+# by --seconds. With --engines, a third run serves the same keys from PostgreSQL with the rate
+# limits in Redis (both started here on loopback), against the in-memory stores of the first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configuration=release
 seconds=10
 keys=200
 connections=32
+engines=false
 while [ $# -gt 0 ]; do
     case "$1" in
         --debug) configuration=debug ;;
         --seconds) seconds="$2"; shift ;;
         --keys) keys="$2"; shift ;;
         --connections) connections="$2"; shift ;;
-        *) echo "usage: Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N]"; exit 2 ;;
+        --engines) engines=true ;;
+        *) echo "usage: Benchmarks/load.sh [--debug] [--seconds N] [--keys N] [--connections N] [--engines]"; exit 2 ;;
     esac
     shift
 done
@@ -53,7 +56,7 @@ LUA
 run() {
     local label="$1"
     shift
-    start_server "$server" "$work/server.log" --store "$work/keys.json" "$@"
+    start_server "$server" "$work/server.log" "$@"
     local url="http://127.0.0.1:$server_port/public/api/v1/customers/cus_8f3k2"
     wrk -t2 -c"$connections" -d1s -s "$work/keys.lua" "$url" >/dev/null  # warm-up
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/keys.lua" "$url" >"$work/$label.txt"
@@ -67,8 +70,23 @@ run() {
     wait "$server_pid" || true
     server_pid=""
 }
-run gate
-run no-gate --no-gate
+run gate --store "$work/keys.json"
+run no-gate --store "$work/keys.json" --no-gate
+if [ "$engines" = true ]; then
+    # shellcheck source=../.ci/lib/engines.sh
+    source .ci/lib/engines.sh
+    start_postgres
+    start_redis
+    # The same keys, imported into PostgreSQL (read from standard input, never from the command line).
+    index=0
+    while read -r key; do
+        index=$((index + 1))
+        echo "$key" | "$server" keys create --postgres "$postgres_url" --key-from-stdin \
+            --merchant "merchant_$((index % 10))" --limit 100000/60 --name "load $index" \
+            --scopes customer:read,customer:write,invoice:read,invoice:write,invoice:remind,sales:read >/dev/null
+    done <"$work/keys.txt"
+    run engines --postgres "$postgres_url" --redis "$redis_url"
+fi
 
 rps() { sed -nE 's/^Requests\/sec: *([0-9.]+)/\1/p' "$work/$1.txt"; }
 p99() { awk '$1 == "99%" {print $2}' "$work/$1.txt"; }
@@ -78,3 +96,8 @@ echo "load: $configuration build, $keys keys, wrk -t2 -c$connections -d${seconds
 printf 'load: with the gate:    %10.0f requests/s, p99 %s\n' "$gate_rps" "$(p99 gate)"
 printf 'load: without the gate: %10.0f requests/s, p99 %s\n' "$plain_rps" "$(p99 no-gate)"
 python3 -c "print(f'load: with / without the gate: {$gate_rps / $plain_rps:.1%} of the throughput (target: at least 90 %)')"
+if [ "$engines" = true ]; then
+    engines_rps=$(rps engines)
+    printf 'load: PostgreSQL + Redis: %8.0f requests/s, p99 %s\n' "$engines_rps" "$(p99 engines)"
+    python3 -c "print(f'load: PostgreSQL + Redis against the file store and in-process limiter: {$engines_rps / $gate_rps:.1%} of the throughput')"
+fi

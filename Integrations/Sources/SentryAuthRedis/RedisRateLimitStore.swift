@@ -45,6 +45,11 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     /// The label of the counter of decisions made without Redis.
     public static let fallbackMetricLabel = "sentry_auth_rate_limit_fallback_total"
 
+    /// The Lua script the store runs (`EVALSHA`), for operators and benchmarks: `KEYS` the window's
+    /// sorted set and its counter, `ARGV` the limit, the window in milliseconds and the cost; it
+    /// returns `{allowed, remaining, reset in ms}`.
+    public static var script: String { SlidingWindowScript.source }
+
     /// What happens when Redis is down.
     public let whenUnavailable: Unavailability
     /// How long, after Redis fails, decisions go straight to the fallback before Redis is asked again.

@@ -4,7 +4,8 @@ import SentryAuth
 /// The OpenAPI 3.1 document of the routes the server guards, built from the endpoint policy so it
 /// cannot drift from what the gate enforces: the bearer security scheme, each operation's required
 /// scopes, and every answer the gate can give — 200, 401, 403 (`FORBIDDEN` and
-/// `INSUFFICIENT_SCOPE`), 404 and 429 — with the error body and its headers.
+/// `INSUFFICIENT_SCOPE`), 404, 429 and 503 (a store that did not answer) — with the error body and
+/// its headers.
 enum OpenAPIDocument {
     /// The document as JSON.
     static func json(for policy: EndpointPolicy) throws -> Data {
@@ -121,6 +122,9 @@ enum OpenAPIDocument {
                 "429": response(
                     "RATE_LIMIT_EXCEEDED: more requests than the key's limit in its window", schema: "Error",
                     headers: rateLimitHeaders + ["Retry-After"]),
+                "503": response(
+                    "SERVICE_UNAVAILABLE: the key database or the shared rate-limit store did not answer",
+                    schema: "Error", headers: ["Retry-After"]),
             ]),
         ]
     }

@@ -102,7 +102,7 @@ struct ReferenceServerTests {
                 let security = try #require(operation["security"] as? [[String: [String]]])
                 #expect(security == [["bearer": route.requiredScopes.scopes.map(\.name)]])
                 let responses = try #require(operation["responses"] as? [String: Any])
-                #expect(Set(responses.keys) == ["200", "401", "403", "404", "429"])
+                #expect(Set(responses.keys) == ["200", "401", "403", "404", "429", "503"])
                 operations += 1
             }
         }
