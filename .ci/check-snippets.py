@@ -5,8 +5,9 @@ Each block becomes the body of its own `async throws` function in a scratch pack
 on this one, so a snippet that no longer matches the API fails CI. A block right after the line
 `<!-- snippet: no-compile -->` is skipped (package manifests).
 
-A block right after `<!-- snippet: hummingbird -->` or `<!-- snippet: vapor -->` is a whole Swift
-file (imports included) that needs the framework: it is written to
+A block right after `<!-- snippet: hummingbird -->`, `<!-- snippet: vapor -->` or
+`<!-- snippet: engines -->` (PostgreSQL and Redis) is a whole Swift file (imports included) that needs
+the framework: it is written to
 `Integrations/DocumentationSnippets/<Framework>Snippets/`, a target the Integrations package
 builds (not `Snippets/`: SwiftPM builds each file there as an executable). With
 `--write` the files are (re)generated; without it, the script fails when a committed file differs
@@ -21,7 +22,7 @@ import tempfile
 root = pathlib.Path(__file__).resolve().parent.parent
 documents = [root / "README.md", *sorted((root / "Sources/SentryAuth/SentryAuth.docc").glob("*.md"))]
 block = re.compile(r"(?:<!-- snippet: ([a-z-]+) -->\s*)?```swift\n(.*?)```", re.S)
-frameworks = {"hummingbird": "HummingbirdSnippets", "vapor": "VaporSnippets"}
+frameworks = {"hummingbird": "HummingbirdSnippets", "vapor": "VaporSnippets", "engines": "EngineSnippets"}
 
 functions = []
 framework_files = {name: {} for name in frameworks.values()}

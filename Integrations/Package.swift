@@ -106,6 +106,16 @@ let package = Package(
             path: "DocumentationSnippets/HummingbirdSnippets"
         ),
         .target(
+            name: "EngineSnippets",
+            dependencies: [
+                "SentryAuthHummingbird", "SentryAuthPostgres", "SentryAuthRedis",
+                .product(name: "SentryAuth", package: "sentry-auth"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "DocumentationSnippets/EngineSnippets"
+        ),
+        .target(
             name: "VaporSnippets",
             dependencies: [
                 "SentryAuthVapor", .product(name: "SentryAuth", package: "sentry-auth"),
