@@ -42,7 +42,8 @@ public struct KeyStoreLocation<Store: KeyStore>: Sendable {
 
 /// A location value that cannot name a store (an empty path, a malformed URL): bad usage, exit 2.
 public struct KeyStoreLocationError: Error, Sendable, CustomStringConvertible {
-    /// What is wrong with it, never repeating a password.
+    /// What is wrong with it, naming the option and never repeating a password: `--store needs a
+    /// file path, not an empty one.`
     public let description: String
 
     /// Creates an error.
@@ -61,7 +62,7 @@ extension KeyStoreLocation where Store == FileKeyStore {
                 an existing file's mode, owner and group, and writes through a symbolic link to its target.
                 """,
             open: { path, body in
-                guard !path.isEmpty else { throw KeyStoreLocationError("needs a file path, not an empty one.") }
+                guard !path.isEmpty else { throw KeyStoreLocationError("--store needs a file path, not an empty one.") }
                 return try await body(FileKeyStore(path: path))
             },
             allRecords: { try $0.allRecords() })

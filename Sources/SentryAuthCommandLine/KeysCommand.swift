@@ -253,7 +253,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
         do {
             return try await location.open(value, body)
         } catch let error as KeyStoreLocationError {
-            throw UsageError("\(location.option) \(error.description)", command: "keys")
+            throw UsageError(error.description, command: "keys")
         } catch let error as UsageError {
             throw error
         } catch let error as CommandFailure {

@@ -52,7 +52,7 @@ public struct PostgresKeyStoreError: Error, Sendable, Hashable, CustomStringConv
     /// A message saying what failed.
     public var description: String {
         switch kind {
-        case .timeout(let operation): "PostgreSQL did not answer in time (\(operation))."
+        case .timeout(let operation): "PostgreSQL did not answer in time (\(operation)): it is down or unreachable."
         case .invalidURL(let detail): "Invalid PostgreSQL URL: \(detail)"
         case .corruptRecord(let id, let detail): "The key record \(id) in PostgreSQL is invalid: \(detail)."
         case .database(let detail): "PostgreSQL failed: \(detail)"

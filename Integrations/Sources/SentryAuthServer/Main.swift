@@ -63,9 +63,17 @@ enum Main {
                 _ = try store.allRecords()  // a store that cannot be read stops the server at once
                 try await run(options, policy: policy, keys: store, usageStore: store, limits: limits, logger: logger)
             case .postgres(let url):
-                try await PostgresKeyStore.withRunningClient(url, logger: logger) { store in
+                // postgres-nio logs every failed connection attempt at info level: during an outage, one
+                // line every few hundred milliseconds. Keep them for LOG_LEVEL=debug; the feed and the
+                // gate's 503s say what matters.
+                let databaseLogger = {
+                    var quieter = logger
+                    if quieter.logLevel > .debug { quieter.logLevel = max(quieter.logLevel, .notice) }
+                    return quieter
+                }()
+                try await PostgresKeyStore.withRunningClient(url, logger: databaseLogger) { store in
                     let cache = CachedKeyStore(store)
-                    let feed = PostgresKeyChangeFeed(url: url, cache: cache, logger: logger)
+                    let feed = PostgresKeyChangeFeed(url: url, cache: cache, logger: databaseLogger)
                     try await run(
                         options, policy: policy, keys: cache, usageStore: store, limits: limits, services: [feed],
                         logger: logger)

@@ -30,7 +30,9 @@ enum MigrateCommand {
             return 2
         }
         do {
-            let applied = try await PostgresKeyStore.withRunningClient(url, migrating: false) { store in
+            var quiet = Logger(label: "sentry-auth-server")
+            quiet.logLevel = .critical
+            let applied = try await PostgresKeyStore.withRunningClient(url, migrating: false, logger: quiet) { store in
                 try await store.migrate()
             }
             print(

@@ -1,3 +1,4 @@
+import Logging
 import SentryAuth
 import SentryAuthCommandLine
 import SentryAuthPostgres
@@ -17,9 +18,14 @@ extension KeyStoreLocation where Store == PostgresKeyStore {
                 do {
                     url = try PostgresURL(text)
                 } catch {
-                    throw KeyStoreLocationError("\(error)")
+                    throw KeyStoreLocationError("--postgres: \(error)")
                 }
-                return try await PostgresKeyStore.withRunningClient(url) { store in try await body(store) }
+                // postgres-nio's pool logs each failed connection attempt at info level; the command reports
+                // the failure itself, once.
+                var quiet = Logger(label: "sentry-auth-server")
+                quiet.logLevel = .critical
+                return try await PostgresKeyStore.withRunningClient(url, logger: quiet) { store in try await body(store)
+                }
             },
             allRecords: { try await $0.allRecords() })
     }
