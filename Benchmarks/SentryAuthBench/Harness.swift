@@ -58,10 +58,13 @@ struct Benchmark {
         self.body = .sync(body)
     }
 
-    init(_ name: String, baseline: String? = nil, asyncBody: @escaping (Int) async -> Void) {
+    /// An async scenario. With `threads` > 1 the body itself runs `threads` concurrent tasks of
+    /// `iterations` operations each (on the concurrency runtime's threads, one per core), so the
+    /// time per batch is the time per operation on each of them.
+    init(_ name: String, baseline: String? = nil, threads: Int = 1, asyncBody: @escaping (Int) async -> Void) {
         self.name = name
         self.baseline = baseline
-        self.threads = 1
+        self.threads = threads
         self.body = .async(asyncBody)
     }
 

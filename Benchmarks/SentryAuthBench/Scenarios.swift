@@ -23,7 +23,7 @@ enum Scenarios {
         benchmarks += allowlists(wanted)
         benchmarks += limiters(wanted)
         if [
-            "gate.allowed", "gate.allowed.cached", "gate.invalid-key", "gate.invalid-checksum",
+            "gate.allowed", "gate.allowed.2threads", "gate.allowed.cached", "gate.invalid-key", "gate.invalid-checksum",
             "gate.insufficient-scope",
             "gate.rate-limited",
         ]
@@ -335,13 +335,36 @@ enum Scenarios {
         let cachedGate = RequestGate(
             keys: cached, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(), clock: SteppingClock())
         let all = requests.map { ($0.0, gate, $0.1) } + [("gate.allowed.cached", cachedGate, requests[0].1)]
-        return all.map { name, gate, request in
+        var benchmarks = all.map { name, gate, request in
             Benchmark(
                 name, baseline: "sha256.key",
                 asyncBody: { iterations in
                     for _ in 0..<iterations { blackHole(try! await gate.evaluate(request)) }
                 })
         }
+        // Two tasks at once, each with its own key (and its own stepping clock), over the same key
+        // store and limiter store: what is shared between requests of different keys.
+        let second = try! await manager.create(for: MerchantID("bench")!, name: "second", scopes: .all)
+        let limits = InMemoryRateLimitStore<APIKeyID>()
+        let pairs = [allowed, second].map { key in
+            (
+                RequestGate(keys: store, policy: .sentry, rateLimits: limits, clock: SteppingClock()),
+                request(key.key.revealSecret())
+            )
+        }
+        benchmarks.append(
+            Benchmark(
+                "gate.allowed.2threads", baseline: "gate.allowed", threads: 2,
+                asyncBody: { iterations in
+                    await withTaskGroup(of: Void.self) { group in
+                        for (gate, request) in pairs {
+                            group.addTask {
+                                for _ in 0..<iterations { blackHole(try! await gate.evaluate(request)) }
+                            }
+                        }
+                    }
+                }))
+        return benchmarks
     }
 }
 
