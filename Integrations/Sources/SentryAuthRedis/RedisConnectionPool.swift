@@ -42,7 +42,10 @@ final class RedisConnectionPool: Sendable {
         command.write(to: &buffer)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         let deadline = NIODeadline.now() + TimeAmount(configuration.commandTimeout)
-        channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline), promise: nil)
+        // A write that fails before the handler queued the command (the channel closed meanwhile)
+        // fails the command; completing a promise twice is ignored, so a later failure is harmless.
+        channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
+            .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
         let reply = try await promise.futureResult.get()
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
@@ -142,8 +145,8 @@ final class RedisConnectionPool: Sendable {
                         command.write(to: &buffer)
                         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
                         let deadline = NIODeadline.now() + TimeAmount(configuration.connectTimeout)
-                        channel.writeAndFlush(
-                            RedisRequest(command: buffer, promise: promise, deadline: deadline), promise: nil)
+                        channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
+                            .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
                         return promise.futureResult.flatMapThrowing { reply in
                             if case .error(let message) = reply { throw RedisError.unavailable(message) }
                         }

@@ -118,7 +118,9 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
                 }
                 if recovered { logger.notice("SentryAuth: Redis answers again; the shared rate limit applies") }
                 return decision
-            } catch let error as RedisError {
+            } catch let error as CancellationError {
+                throw error
+            } catch {
                 let entering = skipRedisUntil.withLockedValue { until in
                     defer { until = .now() + TimeAmount(retryInterval) }
                     return until == nil
