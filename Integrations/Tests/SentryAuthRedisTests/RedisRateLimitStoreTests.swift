@@ -181,6 +181,30 @@ struct RedisRateLimitStoreTests {
         await store.shutdown()
     }
 
+    @Test("2,000 concurrent commands pipelined on two connections: every reply reaches its own command")
+    func pipelining() async throws {
+        let redis = try RedisTestServer()
+        var configuration = try RedisConfiguration(url: redis.url)
+        configuration.connectionCount = 2
+        configuration.commandTimeout = .seconds(10)
+        let pool = RedisConnectionPool(configuration: configuration)
+        let mismatches = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<2_000 {
+                group.addTask {
+                    // Replies of different types and lengths, so a reply matched to the wrong command shows.
+                    let text = String(repeating: "x", count: index % 50) + String(index)
+                    let echoed = try await pool.send(RESPCommand("ECHO", text))
+                    let counted = try await pool.send(RESPCommand("INCRBY", "pipelining", String(index)))
+                    return (echoed.string == text ? 0 : 1) + (counted.integer.map { $0 >= index } == true ? 0 : 1)
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(mismatches == 0)
+        #expect(try await pool.send(RESPCommand("GET", "pipelining")).string == String((0..<2_000).reduce(0, +)))
+        await pool.shutdown()
+    }
+
     @Test("A server that does not answer: the command times out, then the pool reconnects")
     func timeout() async throws {
         let redis = try RedisTestServer()
