@@ -40,18 +40,6 @@ public struct KeyStoreLocation<Store: KeyStore>: Sendable {
     }
 }
 
-/// A location value that cannot name a store (an empty path, a malformed URL): bad usage, exit 2.
-public struct KeyStoreLocationError: Error, Sendable, CustomStringConvertible {
-    /// What is wrong with it, naming the option and never repeating a password: `--store needs a
-    /// file path, not an empty one.`
-    public let description: String
-
-    /// Creates an error.
-    ///
-    /// - Parameter description: What is wrong.
-    public init(_ description: String) { self.description = description }
-}
-
 extension KeyStoreLocation where Store == FileKeyStore {
     /// A key store file, named with `--store FILE`: what `sentry-auth keys` manages.
     public static var file: KeyStoreLocation<FileKeyStore> {
