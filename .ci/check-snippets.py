@@ -17,6 +17,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import shutil
 import tempfile
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -86,4 +87,5 @@ if result.returncode != 0:
     print(result.stdout[-20000:], result.stderr[-5000:])
     print("check-snippets: FAILED; the generated file is", scratch / "Sources/Snippets/Snippets.swift")
     sys.exit(1)
+shutil.rmtree(scratch)  # kept only on failure, for the generated file
 print("check-snippets: all snippets compile")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -209,7 +210,10 @@ public final class PostgresTestServer: @unchecked Sendable {
         try run("createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "sentry", "sentry"])
     }
 
-    deinit {
+    deinit { discard() }
+
+    /// Stops the server at once and deletes its directory.
+    private func discard() {
         _ = try? run("pg_ctl", ["-D", dataPath, "-m", "immediate", "stop"], allowFailure: true)
         try? FileManager.default.removeItem(at: directory)
     }
@@ -264,7 +268,15 @@ public final class PostgresTestServer: @unchecked Sendable {
         try sharedServer.get()
     }
 
-    private static let sharedServer = Result { try PostgresTestServer() }
+    /// Static, so never deinitialized: it is discarded when the test process exits normally.
+    private static let sharedServer = Result {
+        let server = try PostgresTestServer()
+        discardedAtExit.withLock { $0 = server }
+        atexit { PostgresTestServer.discardedAtExit.withLock { $0?.discard() } }
+        return server
+    }
+
+    private static let discardedAtExit = Mutex<PostgresTestServer?>(nil)
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String], allowFailure: Bool = false) throws -> String {
