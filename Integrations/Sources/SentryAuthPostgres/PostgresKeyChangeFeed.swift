@@ -12,13 +12,13 @@ import Synchronization
 /// // run `feed.run()` beside the server: a swift-service-lifecycle `Service`
 /// ```
 ///
-/// It holds one dedicated connection (not one of the pool's). When that connection drops, the feed
-/// reconnects with backoff (``reconnectDelay``, doubling to ``maximumReconnectDelay``) and, once it
-/// listens again, empties the whole cache: changes made while it was not listening were not
-/// announced to it. While it is disconnected the cache's freshness bound still holds — no record is
-/// served longer than that without a notification — and the keys it holds keep working through a
-/// database outage for as long as that bound allows; flushing at the drop instead would turn every
-/// key into a 503 the moment PostgreSQL stops.
+/// It holds one dedicated connection (not one of the pool's). When that connection drops, the cache
+/// is flushed in the sense that matters: ``CachedKeyStore/unconfirmAll()`` makes every look-up ask
+/// the database again, so nothing stale is served while the database answers, and an entry is served
+/// only if the database fails too, within its freshness — cached keys keep working through an outage
+/// for that long instead of all turning into 503s at once. The feed reconnects with backoff
+/// (``reconnectDelay``, doubling to ``maximumReconnectDelay``) and, once it listens again, empties
+/// the whole cache: changes made while it was not listening were not announced to it.
 public final class PostgresKeyChangeFeed: Service, Sendable {
     /// The cache kept true.
     public let cache: CachedKeyStore
@@ -93,22 +93,23 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
                         }
                     }
                 } catch {
-                    listening.store(false, ordering: .releasing)
                     try? await connection.close()
                     throw error
                 }
-                listening.store(false, ordering: .releasing)
                 try? await connection.close()
             } catch {
-                listening.store(false, ordering: .releasing)
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                failures += 1
-                if failures == 1 {
-                    logger.warning(
-                        "SentryAuth: the key change feed lost PostgreSQL; cached keys expire within their freshness",
-                        metadata: ["sentry_auth.error": "\(String(reflecting: error))"])
+                if !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    failures += 1
+                    if failures == 1 {
+                        logger.warning(
+                            "SentryAuth: the key change feed lost PostgreSQL; every key look-up asks it until the feed listens again",
+                            metadata: ["sentry_auth.error": "\(String(reflecting: error))"])
+                    }
                 }
             }
+            // However listening ended, changes may now go unannounced: stop trusting the cache.
+            if listening.exchange(false, ordering: .acquiringAndReleasing) { cache.unconfirmAll() }
+            if Task.isCancelled || Task.isShuttingDownGracefully { return }
             let base =
                 reconnectDelay.components.seconds * 1_000_000_000 + reconnectDelay.components.attoseconds
                 / 1_000_000_000

@@ -7,10 +7,12 @@ import Testing
 
 /// Runs `body` with a change feed running beside it, listening before `body` starts.
 func withFeed<T: Sendable>(
-    _ fixture: PostgresFixture, cache: CachedKeyStore, _ body: @Sendable (PostgresKeyChangeFeed) async throws -> T
+    _ fixture: PostgresFixture, cache: CachedKeyStore, reconnectDelay: Duration = .milliseconds(50),
+    _ body: @Sendable (PostgresKeyChangeFeed) async throws -> T
 ) async throws -> T {
     let feed = PostgresKeyChangeFeed(
-        url: fixture.url, cache: cache, reconnectDelay: .milliseconds(50), maximumReconnectDelay: .milliseconds(200))
+        url: fixture.url, cache: cache, reconnectDelay: reconnectDelay,
+        maximumReconnectDelay: max(reconnectDelay, .milliseconds(200)))
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             try await feed.run()
@@ -61,6 +63,28 @@ struct PostgresKeyChangeFeedTests {
                 // With a freshness of 10 minutes, only the notification can have dropped it.
                 let refused = try await gate.evaluate(gateRequest(created.key))
                 #expect(refused.status == 401)
+            }
+        }
+    }
+
+    @Test("The feed's connection dropped, PostgreSQL up: a change it never heard of is still seen at once")
+    func lostFeed() async throws {
+        let fixture = try PostgresFixture()
+        try await fixture.withStore { store in
+            let created = try await KeyManager(store: store).create(
+                for: MerchantID("merchant_lost")!, name: "web", scopes: [.customerRead])
+            let cache = CachedKeyStore(store, freshness: .seconds(600))
+            // A long reconnect delay keeps the feed away while the change is made.
+            try await withFeed(fixture, cache: cache, reconnectDelay: .seconds(30)) { feed in
+                let gate = RequestGate(keys: cache, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+                #expect(try await gate.evaluate(gateRequest(created.key)).status == 200)
+                try fixture.psql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
+                        + " AND datname = current_database()")
+                try await waitUntil("the feed notices") { !feed.isListening }
+                try fixture.psql("UPDATE sentry_auth_keys SET revoked_at = now() WHERE id = '\(created.record.id)'")
+                #expect(feed.listenCount == 1)  // not back yet: the notification went nowhere
+                #expect(try await gate.evaluate(gateRequest(created.key)).status == 401)
             }
         }
     }

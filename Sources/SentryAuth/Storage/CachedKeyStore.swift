@@ -17,6 +17,10 @@
 ///   same digest wait for the same load.
 /// - **Bounded.** At most ``maximumEntries`` entries; when a shard is full its oldest entry is
 ///   dropped first.
+/// - **Unconfirmed after a lost feed.** ``unconfirmAll()`` (what a change feed calls when its
+///   connection drops) makes every look-up ask the store again; an entry is then served only if the
+///   store fails, and only within its freshness: keys keep working through a database outage for
+///   that long, and never go stale while the database answers.
 /// - **Invalidation wins.** After ``invalidate(digest:)``, ``invalidate(keyID:)`` or
 ///   ``invalidateAll()`` returns, no look-up is answered from what was cached (or being loaded)
 ///   before it: a revoked, rolled or restricted key is never served stale from the cache.
@@ -51,6 +55,8 @@ public final class CachedKeyStore: KeyStore {
     struct Entry: Sendable {
         var record: KeyRecord?
         var loadedAt: MonotonicInstant
+        /// Cleared by ``CachedKeyStore/unconfirmAll()``: the entry is served only if the store fails.
+        var confirmed = true
     }
 
     /// A load in progress, shared by every look-up of its digest that arrives before it ends.
@@ -134,7 +140,7 @@ public final class CachedKeyStore: KeyStore {
         }
         let base = self.base
         let step: Step = shard.withLock { state in
-            if let entry = state.entries[digest], isFresh(entry, at: now) { return .hit(entry.record) }
+            if let entry = state.entries[digest], entry.confirmed, isFresh(entry, at: now) { return .hit(entry.record) }
             if let load = state.loads[digest] { return .wait(load.task) }
             state.nextToken &+= 1
             let task = Task { try await base.record(forDigest: digest) }
@@ -145,7 +151,12 @@ public final class CachedKeyStore: KeyStore {
         case .hit(let record):
             return record
         case .wait(let task):
-            return try await task.value
+            do {
+                return try await task.value
+            } catch {
+                if let fallback = unconfirmedRecord(digest, at: now, shard: shard) { return fallback }
+                throw error
+            }
         case .load(let token, let task):
             let result: KeyRecord?
             do {
@@ -154,6 +165,7 @@ public final class CachedKeyStore: KeyStore {
                 shard.withLock { state in
                     if state.loads[digest]?.token == token { state.loads[digest] = nil }
                 }
+                if let fallback = unconfirmedRecord(digest, at: now, shard: shard) { return fallback }
                 throw error
             }
             // Cache it only if no invalidation happened since the load began (the load is still ours).
@@ -165,6 +177,15 @@ public final class CachedKeyStore: KeyStore {
             }
             if stored, let result { digestsByID.withLock { $0[result.id] = digest } }
             return result
+        }
+    }
+
+    /// An unconfirmed entry still within its freshness, served when the store failed; `nil` when
+    /// there is none (or it was invalidated meanwhile).
+    private func unconfirmedRecord(_ digest: KeyDigest, at now: MonotonicInstant, shard: Locked<Shard>) -> KeyRecord?? {
+        shard.withLock { state in
+            guard let entry = state.entries[digest], !entry.confirmed, isFresh(entry, at: now) else { return nil }
+            return .some(entry.record)
         }
     }
 
@@ -188,7 +209,24 @@ public final class CachedKeyStore: KeyStore {
         invalidate(digest: digest)
     }
 
-    /// Drops everything: what a change feed does when it may have missed changes (a lost connection).
+    /// Keeps every entry but stops trusting it: each look-up asks the store again (and caches the
+    /// answer), and serves the entry only if the store fails, while the entry is still within its
+    /// freshness. What a change feed does when its connection drops: changes may now go unannounced,
+    /// but a database that is down too should not turn every key into an error at once.
+    public func unconfirmAll() {
+        for shard in shards {
+            shard.withLock { state in
+                state.entries = state.entries.mapValues { entry in
+                    var entry = entry
+                    entry.confirmed = false
+                    return entry
+                }
+            }
+        }
+    }
+
+    /// Drops everything: what a change feed does when it may have missed changes (it listens again
+    /// after a lost connection).
     public func invalidateAll() {
         for shard in shards {
             shard.withLock { state in

@@ -36,6 +36,42 @@ struct CachedKeyStoreTests {
         #expect(store.lookups.load(ordering: .relaxed) == 2)
     }
 
+    @Test(
+        "Unconfirmed (a lost change feed): every look-up asks the store; an entry is served only when the store fails, within its freshness"
+    )
+    func unconfirmed() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        let digest = created.key.digest
+        #expect(try await cache.record(forDigest: digest) == created.record)
+        // Revoked behind the cache's back, as a change whose notification was lost.
+        let revoked = try await KeyManager(store: store).revoke(created.record.id)
+        #expect(try await cache.record(forDigest: digest)?.revokedAt == nil)
+        #expect(store.lookups.load(ordering: .relaxed) == 1)
+
+        cache.unconfirmAll()
+        #expect(try await cache.record(forDigest: digest) == revoked)  // asked the store: never stale
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+        #expect(try await cache.record(forDigest: digest) == revoked)  // the new answer is trusted again
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+
+        cache.unconfirmAll()
+        store.lookupsFail.store(true, ordering: .relaxed)
+        clock.advance(by: .milliseconds(9_999))
+        #expect(try await cache.record(forDigest: digest) == revoked)  // the store failed: served
+        #expect(store.lookups.load(ordering: .relaxed) == 3)
+        clock.advance(by: .milliseconds(1))
+        await #expect(throws: InstrumentedStore.Unavailable.self) { try await cache.record(forDigest: digest) }
+
+        // A confirmed entry whose store fails is never needed; an invalidated one is never served.
+        store.lookupsFail.store(false, ordering: .relaxed)
+        #expect(try await cache.record(forDigest: digest) == revoked)
+        cache.unconfirmAll()
+        cache.invalidate(digest: digest)
+        store.lookupsFail.store(true, ordering: .relaxed)
+        await #expect(throws: InstrumentedStore.Unavailable.self) { try await cache.record(forDigest: digest) }
+    }
+
     @Test("Unknown digests are remembered for the negative bound, then asked again")
     func negativeEntries() async throws {
         let cache = cache()

@@ -4,12 +4,14 @@ import Synchronization
 @testable import SentryAuth
 
 /// A store over an in-memory one that counts digest look-ups (and can hold them until released, to
-/// stage races) and records every `recordUses` batch (and can fail it).
+/// stage races, or fail them) and records every `recordUses` batch (and can fail it).
 final class InstrumentedStore: KeyStore {
     let base = InMemoryKeyStore()
     let lookups = Atomic<Int>(0)
     let batches = Locked<[[APIKeyID: Date]]>([])
     let failing = Atomic<Bool>(false)
+    /// Digest look-ups throw while set (a database that is down).
+    let lookupsFail = Atomic<Bool>(false)
 
     struct Unavailable: Error {}
     private let gate = Locked<(held: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
@@ -32,6 +34,7 @@ final class InstrumentedStore: KeyStore {
 
     func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
         lookups.add(1, ordering: .relaxed)
+        if lookupsFail.load(ordering: .relaxed) { throw Unavailable() }
         // Read before waiting: a held look-up returns what the store held when it started.
         let record = base.recordNow(forDigest: digest)
         await withCheckedContinuation { continuation in
