@@ -129,6 +129,7 @@ let package = Package(
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "SentryAuthTesting", package: "sentry-auth"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/IntegrationTestSupport"
         ),

@@ -48,16 +48,8 @@ struct CommandLineTool {
             case "scan": return try await ScanCommand(console: console).run(rest)
             default: throw UsageError("unknown command '\(command)'.")
             }
-        } catch let error as UsageError {
-            let help = error.command.isEmpty ? "sentry-auth --help" : "sentry-auth \(error.command) --help"
-            console.writeError("error: \(TerminalText.escaped(error.message))\nRun '\(help)' for usage.\n")
-            return ExitStatus.usage
-        } catch let error as CommandFailure {
-            console.writeError("error: \(TerminalText.escaped(error.message))\n")
-            return error.status
         } catch {
-            console.writeError("error: \(TerminalText.escaped(String(describing: error)))\n")
-            return ExitStatus.operational
+            return console.report(error, program: "sentry-auth")
         }
     }
 }

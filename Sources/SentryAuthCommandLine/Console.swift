@@ -44,6 +44,27 @@ package struct Console: Sendable {
     }
 
     package func line(_ text: String = "") { write(text + "\n") }
+
+    /// Writes what went wrong to standard error and returns the exit status: 2 with a pointer to
+    /// the help for a ``UsageError``, a ``CommandFailure``'s own status, 3 for anything else.
+    ///
+    /// - Parameters:
+    ///   - error: What a command threw.
+    ///   - program: The program's name, for `Run 'PROGRAM COMMAND --help' for usage.`
+    package func report(_ error: any Error, program: String) -> Int32 {
+        switch error {
+        case let error as UsageError:
+            let help = error.command.isEmpty ? "\(program) --help" : "\(program) \(error.command) --help"
+            writeError("error: \(TerminalText.escaped(error.message))\nRun '\(help)' for usage.\n")
+            return ExitStatus.usage
+        case let error as CommandFailure:
+            writeError("error: \(TerminalText.escaped(error.message))\n")
+            return error.status
+        default:
+            writeError("error: \(TerminalText.escaped(String(describing: error)))\n")
+            return ExitStatus.operational
+        }
+    }
 }
 
 /// Bad usage: a message for standard error, and exit status 2.

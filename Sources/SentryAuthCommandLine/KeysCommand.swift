@@ -38,16 +38,8 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
     public func run(_ arguments: [String]) async -> Int32 {
         do {
             return try await runThrowing(arguments)
-        } catch let error as UsageError {
-            console.writeError(
-                "error: \(TerminalText.escaped(error.message))\nRun '\(program) keys --help' for usage.\n")
-            return ExitStatus.usage
-        } catch let error as CommandFailure {
-            console.writeError("error: \(TerminalText.escaped(error.message))\n")
-            return error.status
         } catch {
-            console.writeError("error: \(TerminalText.escaped(String(describing: error)))\n")
-            return ExitStatus.operational
+            return console.report(error, program: program)
         }
     }
 

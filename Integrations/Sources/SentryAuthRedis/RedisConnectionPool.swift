@@ -38,17 +38,24 @@ final class RedisConnectionPool: Sendable {
             return value
         }
         let channel = try await channel(at: index).get()
+        let reply = try await Self.send(command, on: channel, timeout: configuration.commandTimeout).get()
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
+    /// Writes a command to a connection; the reply (error replies included) or the failure.
+    private static func send(_ command: RESPCommand, on channel: any Channel, timeout: Duration)
+        -> EventLoopFuture<RESPValue>
+    {
         var buffer = channel.allocator.buffer(capacity: 64)
         command.write(to: &buffer)
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-        let deadline = NIODeadline.now() + TimeAmount(configuration.commandTimeout)
+        let deadline = NIODeadline.now() + TimeAmount(timeout)
         // A write that fails before the handler queued the command (the channel closed meanwhile)
         // fails the command; completing a promise twice is ignored, so a later failure is harmless.
         channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
             .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
-        let reply = try await promise.futureResult.get()
-        if case .error(let message) = reply { throw RedisError.server(message) }
-        return reply
+        return promise.futureResult
     }
 
     /// Closes every connection; later commands fail.
@@ -141,13 +148,8 @@ final class RedisConnectionPool: Sendable {
                 var future = channel.eventLoop.makeSucceededVoidFuture()
                 for command in setup {
                     future = future.flatMap {
-                        var buffer = channel.allocator.buffer(capacity: 64)
-                        command.write(to: &buffer)
-                        let promise = channel.eventLoop.makePromise(of: RESPValue.self)
-                        let deadline = NIODeadline.now() + TimeAmount(configuration.connectTimeout)
-                        channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
-                            .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
-                        return promise.futureResult.flatMapThrowing { reply in
+                        Self.send(command, on: channel, timeout: configuration.connectTimeout).flatMapThrowing {
+                            reply in
                             if case .error(let message) = reply { throw RedisError.unavailable(message) }
                         }
                     }

@@ -133,29 +133,3 @@ struct HummingbirdAuthCompositionTests {
         }
     }
 }
-
-/// Collects formatted log lines (message and metadata) from every logger made with ``handler()``.
-final class LogCapture: Sendable {
-    private let captured = Mutex<[String]>([])
-
-    var lines: [String] { captured.withLock { $0 } }
-
-    func handler() -> some LogHandler { Handler(capture: self) }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            let text = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.captured.withLock { $0.append("\(event.level) \(event.message) \(text)") }
-        }
-    }
-}

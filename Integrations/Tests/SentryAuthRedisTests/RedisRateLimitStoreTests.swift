@@ -146,14 +146,14 @@ struct RedisRateLimitStoreTests {
         #expect(local == [true, true, true, true, true, false, false])
         #expect(store.isUsingFallback)
         #expect(try metrics.expectCounter(RedisRateLimitStore.fallbackMetricLabel).totalValue == 7)
-        #expect(logs.messages.filter { $0.contains("Redis is unavailable") }.count == 1)
+        #expect(logs.lines.filter { $0.contains("Redis is unavailable") }.count == 1)
 
         try redis.start()  // an empty Redis: no persistence
         try await Task.sleep(for: .milliseconds(150))
         let shared = try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(3_000))
         #expect(shared.isAllowed && shared.remaining == 4)  // Redis's count, not the local one
         #expect(!store.isUsingFallback)
-        #expect(logs.messages.contains { $0.contains("Redis answers again") })
+        #expect(logs.lines.contains { $0.contains("Redis answers again") })
         #expect(try redis.cli("ZCARD", "sentry-auth:{\(key)}:window") == "1\n")
         await store.shutdown()
     }
@@ -227,35 +227,5 @@ struct RedisRateLimitStoreTests {
         #expect(try await pool.send(RESPCommand("PING")) == .simpleString("PONG"))
         await pool.shutdown()
         await other.shutdown()
-    }
-}
-
-/// Collects log messages.
-final class LogCapture: Sendable {
-    private let box = LockedMessages()
-    var messages: [String] { box.read() }
-    var logger: Logger {
-        Logger(label: "test") { _ in CaptureHandler(box: self.box) }
-    }
-}
-
-final class LockedMessages: @unchecked Sendable {
-    // @unchecked: every access holds `lock`.
-    private let lock = NSLock()
-    private var messages: [String] = []
-    func append(_ message: String) { lock.withLock { messages.append(message) } }
-    func read() -> [String] { lock.withLock { messages } }
-}
-
-struct CaptureHandler: LogHandler {
-    let box: LockedMessages
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        box.append("\(event.level) \(event.message) \(event.metadata ?? [:])")
     }
 }
