@@ -5,7 +5,7 @@
 /// recognise a mistyped or made-up key without a database or a hash.
 ///
 /// Eight bytes at a time ("slicing-by-8": eight 256-entry tables, each the previous one advanced by
-/// a zero byte), then the tail a byte at a time; the tables are built once.
+/// a zero byte), then four, then the tail a byte at a time; the tables are built once.
 enum CRC32 {
     /// `tables[k][i]`: the CRC register after byte `i` followed by `k` zero bytes. Row 0 is the
     /// classic byte-at-a-time table.
@@ -45,6 +45,11 @@ enum CRC32 {
                     entry(7, low) ^ entry(6, low >> 8) ^ entry(5, low >> 16) ^ entry(4, low >> 24)
                     ^ entry(3, high) ^ entry(2, high >> 8) ^ entry(1, high >> 16) ^ entry(0, high >> 24)
                 offset += 8
+            }
+            if offset + 4 <= count {
+                let word = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) ^ crc
+                crc = entry(3, word) ^ entry(2, word >> 8) ^ entry(1, word >> 16) ^ entry(0, word >> 24)
+                offset += 4
             }
             while offset < count {
                 crc = entry(0, crc ^ UInt32(bytes[offset])) ^ (crc >> 8)

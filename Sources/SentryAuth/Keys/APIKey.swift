@@ -51,53 +51,53 @@ public struct APIKey: Sendable {
     ///   - format: The expected format; ``APIKeyFormat/sentry`` by default.
     /// - Throws: ``APIKeyFormatError`` saying what is wrong. The error never contains `text`.
     public init(parsing text: Substring, format: APIKeyFormat = .sentry) throws(APIKeyFormatError) {
-        try Self.validate(text.utf8, format: format)
-        self.init(format: format, secret: Array(text.utf8))
-    }
-
-    /// Checks `utf8` against `format` without copying it.
-    static func validate(_ utf8: Substring.UTF8View, format: APIKeyFormat) throws(APIKeyFormatError) {
-        let result = utf8.withContiguousStorageIfAvailable { (bytes) -> APIKeyFormatError? in
-            do throws(APIKeyFormatError) {
-                try validate(bytes, format: format)
-                return nil
-            } catch {
-                return error
-            }
+        let secret = text.utf8.withContiguousStorageIfAvailable { Array($0) } ?? Array(text.utf8)
+        try secret.withUnsafeBufferPointer { (bytes) throws(APIKeyFormatError) in
+            try Self.validate(bytes, format: format)
         }
-        switch result {
-        case .some(.some(let error)): throw error
-        case .some(.none): return
-        case .none: try validate(Array(utf8), format: format)
-        }
-    }
-
-    /// Checks bytes against `format`.
-    static func validate(_ utf8: some Collection<UInt8>, format: APIKeyFormat) throws(APIKeyFormatError) {
-        guard !utf8.isEmpty else { throw .empty }
-        let prefix = format.prefixBytes
-        guard utf8.starts(with: prefix) else { throw .wrongPrefix(expected: format.prefix) }
-        guard utf8.count == format.keyLength else {
-            throw .wrongLength(expected: format.keyLength, actual: utf8.count)
-        }
-        var position = 0
-        for byte in utf8 {
-            position += 1
-            if position > prefix.count, !APIKeyFormat.isBase64URL(byte) {
-                throw .invalidCharacter(position: position)
-            }
-        }
-        if format.checksum == .required, !APIKeyFormat.hasValidChecksum(utf8) { throw .checksumMismatch }
+        self.init(format: format, secret: secret)
     }
 
     /// Validates a presented key and returns its digest, without allocating: the gate's hot path.
     static func digest(ofPresented text: Substring, format: APIKeyFormat) throws(APIKeyFormatError) -> KeyDigest {
-        try validate(text.utf8, format: format)
-        if let digest = text.utf8.withContiguousStorageIfAvailable({ KeyDigest.SHA256.hash(UnsafeRawBufferPointer($0)) }
-        ) {
-            return digest
+        try withValidatedBytes(of: text, format: format) { KeyDigest.SHA256.hash(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Checks `text` against `format` and, if it is a key, calls `body` with its bytes: one pass over
+    /// contiguous UTF-8 (a native string's own storage; anything else is copied once first).
+    static func withValidatedBytes<Result>(
+        of text: Substring, format: APIKeyFormat, _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) throws(APIKeyFormatError) -> Result {
+        let outcome = text.utf8.withContiguousStorageIfAvailable { bytes -> Swift.Result<Result, APIKeyFormatError> in
+            do throws(APIKeyFormatError) {
+                try validate(bytes, format: format)
+                return .success(body(bytes))
+            } catch {
+                return .failure(error)
+            }
         }
-        return KeyDigest.SHA256.hash(text.utf8)
+        if let outcome { return try outcome.get() }
+        var copy = String(text)
+        copy.makeContiguousUTF8()
+        return try withValidatedBytes(of: copy[...], format: format, body)
+    }
+
+    /// Checks bytes against `format`.
+    static func validate(_ utf8: UnsafeBufferPointer<UInt8>, format: APIKeyFormat) throws(APIKeyFormatError) {
+        guard !utf8.isEmpty else { throw .empty }
+        let prefix = format.prefixBytes
+        guard utf8.count >= prefix.count, UnsafeBufferPointer(rebasing: utf8[..<prefix.count]).elementsEqual(prefix)
+        else { throw .wrongPrefix(expected: format.prefix) }
+        guard utf8.count == format.keyLength else {
+            throw .wrongLength(expected: format.keyLength, actual: utf8.count)
+        }
+        // The body is checked eight bytes at a time; the first bad byte is looked for only if there is one.
+        if !APIKeyFormat.isBase64URL(UnsafeBufferPointer(rebasing: utf8[prefix.count...])),
+            let position = (prefix.count..<utf8.count).first(where: { !APIKeyFormat.isBase64URL(utf8[$0]) })
+        {
+            throw .invalidCharacter(position: position + 1)
+        }
+        if format.checksum == .required, !APIKeyFormat.hasValidChecksum(utf8) { throw .checksumMismatch }
     }
 
     /// Generates a new key from the system's cryptographically secure random number generator.

@@ -145,6 +145,33 @@ public struct APIKeyFormat: Sendable, Hashable {
     /// The 64 base64url characters of RFC 4648 §5, in value order.
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    /// Whether every byte of `bytes` is a base64url character, eight at a time: for a byte *b* below
+    /// 0x80, *b* + (0x80 − lo) has its top bit set exactly when *b* ≥ lo, and *b* + (0x7F − hi) exactly
+    /// when *b* > hi, and no lane carries into the next; so each of the five ranges is two additions.
+    static func isBase64URL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        @inline(__always) func lanes(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
+        @inline(__always) func inRange(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
+            (word &+ lanes(0x80 &- low)) & ~(word &+ lanes(0x7F &- high))
+        }
+        let raw = UnsafeRawBufferPointer(bytes)
+        var offset = 0
+        var valid = true
+        while offset + 8 <= raw.count {
+            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            let ascii = word & lanes(0x80) == 0
+            let member =
+                inRange(word, 0x41, 0x5A) | inRange(word, 0x61, 0x7A) | inRange(word, 0x30, 0x39)
+                | inRange(word, 0x2D, 0x2D) | inRange(word, 0x5F, 0x5F)
+            valid = valid && ascii && member & lanes(0x80) == lanes(0x80)
+            offset += 8
+        }
+        while offset < raw.count {
+            valid = valid && isBase64URL(raw[offset])
+            offset += 1
+        }
+        return valid
+    }
+
     /// Whether `byte` is one of the 64 base64url characters (RFC 4648 §5): what a key body is made
     /// of, and what a scanner treats as "inside the same token".
     ///
@@ -152,11 +179,11 @@ public struct APIKeyFormat: Sendable, Hashable {
     /// - Returns: `true` for `A`–`Z`, `a`–`z`, `0`–`9`, `-` and `_`.
     @inlinable
     public static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            true
-        default: false
-        }
+        // One bit per ASCII character: bits 45 (`-`) and 48–57 (`0`–`9`) of the low word; 65–90
+        // (`A`–`Z`), 95 (`_`) and 97–122 (`a`–`z`) of the high word, less 64.
+        let low: UInt64 = 0x03FF_2000_0000_0000
+        let high: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        let word = byte < 64 ? low : high
+        return byte < 128 && (word >> UInt64(byte & 63)) & 1 == 1
     }
 }

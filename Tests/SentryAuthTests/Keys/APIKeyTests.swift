@@ -46,6 +46,25 @@ struct APIKeyTests {
         #expect(throws: expected) { try APIKey(parsing: text) }
     }
 
+    @Test("The eight-at-a-time alphabet check agrees with RFC 4648's alphabet for every byte at every position")
+    func alphabetCheckEveryByte() {
+        let alphabet = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(APIKeyFormat.isBase64URL(byte) == alphabet.contains(byte), "byte \(byte)")
+            // 19 bytes: two whole words and a tail of three; the byte at each position in turn.
+            for position in 0..<19 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "Q"), count: 19)
+                bytes[position] = byte
+                let all = bytes.withUnsafeBufferPointer { APIKeyFormat.isBase64URL($0) }
+                #expect(all == alphabet.contains(byte), "byte \(byte) at \(position)")
+            }
+        }
+        // A key whose only bad character is in the middle of a word is refused with its position.
+        #expect(throws: APIKeyFormatError.invalidCharacter(position: 17)) {
+            try APIKey(parsing: "sntr_abcdefghijk~mnopqrstuvwxyzDprpqN")
+        }
+    }
+
     @Test("Error messages never contain the presented text")
     func errorsDoNotEcho() {
         let attempts = [
