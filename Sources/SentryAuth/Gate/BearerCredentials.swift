@@ -19,28 +19,58 @@ enum BearerCredentials: Equatable {
     /// Reads every `Authorization` value of a request, in order. Works on UTF-8 bytes only: no
     /// `Character` is formed, so no grapheme breaking on the hot path.
     static func parse(_ values: [String]) -> BearerCredentials {
-        guard let value = values.first else { return .missing }
-        guard values.count == 1 else { return .malformed }
-        let utf8 = value.utf8
-        guard utf8.count <= maximumLength else {
-            return startsWithBearer(value[...]) ? .malformed : .missing
+        withToken(of: values) { found in
+            switch found {
+            case .token(_, let range):
+                let utf8 = values[0].utf8
+                let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+                let end = utf8.index(utf8.startIndex, offsetBy: range.upperBound)
+                return .token(values[0][start..<end])
+            case .missing: return .missing
+            case .malformed: return .malformed
+            }
         }
-        var start = utf8.startIndex
-        var end = utf8.endIndex
-        while start < end && isSpaceOrTab(utf8[start]) { start = utf8.index(after: start) }
-        while end > start && isSpaceOrTab(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+    }
+
+    /// What ``withToken(of:_:)`` found: the token's bytes (and their offsets in the header value),
+    /// valid only inside the call.
+    enum Found {
+        case token(UnsafeBufferPointer<UInt8>, Range<Int>)
+        case missing
+        case malformed
+    }
+
+    /// Reads every `Authorization` value of a request and calls `body` with the token's bytes in
+    /// place, copying nothing (a native string's own storage): the gate's hot path.
+    static func withToken<Result>(of values: [String], _ body: (Found) -> Result) -> Result {
+        guard let value = values.first else { return body(.missing) }
+        guard values.count == 1 else { return body(.malformed) }
+        return value.utf8.withContiguousStorageIfAvailable { body(token(in: $0)) }
+            ?? Array(value.utf8).withUnsafeBufferPointer { body(token(in: $0)) }
+    }
+
+    /// The parse itself, over one header value's bytes.
+    static func token(in bytes: UnsafeBufferPointer<UInt8>) -> Found {
+        guard bytes.count <= maximumLength else {
+            return startsWithBearer(bytes, at: 0) ? .malformed : .missing
+        }
+        var start = 0
+        var end = bytes.count
+        while start < end && isSpaceOrTab(bytes[start]) { start += 1 }
+        while end > start && isSpaceOrTab(bytes[end - 1]) { end -= 1 }
         guard start < end else { return .missing }
-        let field = value[start..<end]
-        guard let space = field.utf8.firstIndex(of: UInt8(ascii: " ")) else {
+        var space = start
+        while space < end && bytes[space] != UInt8(ascii: " ") { space += 1 }
+        guard space < end else {
             // "Bearer" alone or a bare word: no token. "Bearer\tkey": a token, badly separated.
-            return startsWithBearer(field) && field.utf8.count > 6 ? .malformed : .missing
+            return startsWithBearer(bytes, at: start) && end - start > 6 ? .malformed : .missing
         }
-        guard utf8.distance(from: start, to: space) == 6, startsWithBearer(field) else { return .missing }
+        guard space - start == 6, startsWithBearer(bytes, at: start) else { return .missing }
         var tokenStart = space
-        while tokenStart < end && utf8[tokenStart] == UInt8(ascii: " ") { tokenStart = utf8.index(after: tokenStart) }
+        while tokenStart < end && bytes[tokenStart] == UInt8(ascii: " ") { tokenStart += 1 }
         guard tokenStart < end else { return .missing }
-        let token = value[tokenStart..<end]
-        return isToken68(token) ? .token(token) : .malformed
+        let token = UnsafeBufferPointer(rebasing: bytes[tokenStart..<end])
+        return isToken68(token) ? .token(token, tokenStart..<end) : .malformed
     }
 
     @inline(__always)
@@ -48,25 +78,19 @@ enum BearerCredentials: Equatable {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
     }
 
-    private static let bearer: [UInt8] = Array("bearer".utf8)
-
-    private static func startsWithBearer(_ text: Substring) -> Bool {
-        var index = 0
-        for byte in text.utf8.prefix(6) {
-            // ASCII case folding: set bit 0x20 for letters only.
-            let folded = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
-            guard folded == bearer[index] else { return false }
-            index += 1
-        }
-        return index == 6
+    /// Whether the six bytes at `start` are `bearer` in any case (ASCII case folding: bit 0x20 set
+    /// for letters only).
+    private static func startsWithBearer(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Bool {
+        guard bytes.count - start >= 6 else { return false }
+        let bearer: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0x62, 0x65, 0x61, 0x72, 0x65, 0x72)
+        @inline(__always) func folded(_ byte: UInt8) -> UInt8 { (byte >= 65 && byte <= 90) ? byte | 0x20 : byte }
+        return folded(bytes[start]) == bearer.0 && folded(bytes[start + 1]) == bearer.1
+            && folded(bytes[start + 2]) == bearer.2 && folded(bytes[start + 3]) == bearer.3
+            && folded(bytes[start + 4]) == bearer.4 && folded(bytes[start + 5]) == bearer.5
     }
 
     /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 9110 §11.2).
-    private static func isToken68(_ token: Substring) -> Bool {
-        token.utf8.withContiguousStorageIfAvailable { isToken68(bytes: $0) } ?? isToken68(bytes: Array(token.utf8))
-    }
-
-    private static func isToken68(bytes: some Collection<UInt8>) -> Bool {
+    private static func isToken68(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         var sawPadding = false
         for byte in bytes {
             switch byte {

@@ -12,17 +12,27 @@ public enum KeyVerification: Sendable, Hashable {
     case rejected(KeyRejection)
 }
 
+extension KeyVerification {
+    /// The verdict on what a look-up by `digest` found: the digest confirmed in constant time, then
+    /// the record's own rule for revocation and expiry. `now` is evaluated only for keys that have an
+    /// expiry time.
+    init(found record: KeyRecord?, digest: KeyDigest, now: () -> Date) {
+        guard let record, record.digest == digest else {
+            self = .rejected(.unknown)
+            return
+        }
+        switch record.status(at: now()) {
+        case .active: self = .valid(record)
+        case .revoked: self = .rejected(.revoked)
+        case .expired: self = .rejected(.expired)
+        }
+    }
+}
+
 extension KeyStore {
     /// Finds a key by digest, confirms the digest in constant time, and refuses revoked and expired
     /// keys. `now` is evaluated only for keys that have an expiry time.
     func verify(_ digest: KeyDigest, now: @autoclosure () -> Date) async throws -> KeyVerification {
-        guard let record = try await record(forDigest: digest), record.digest == digest else {
-            return .rejected(.unknown)
-        }
-        switch record.status(at: now()) {
-        case .active: return .valid(record)
-        case .revoked: return .rejected(.revoked)
-        case .expired: return .rejected(.expired)
-        }
+        KeyVerification(found: try await record(forDigest: digest), digest: digest, now: now)
     }
 }

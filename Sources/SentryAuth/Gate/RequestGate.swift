@@ -62,6 +62,11 @@ public struct RequestGate: Sendable {
     /// Where allowed requests note their key's use, if anywhere.
     public let usage: KeyUsageRecorder?
 
+    /// The stores that can answer without suspending, found once: a request they answer runs
+    /// synchronously from start to end, through code specialized for them.
+    private let synchronousKeys: SynchronousKeyStore?
+    private let synchronousLimits: InMemoryRateLimitStore<APIKeyID>?
+
     /// The `Retry-After` of a 503 `SERVICE_UNAVAILABLE`, in seconds: long enough for a database
     /// fail-over or restart, short enough that a client does not give up.
     public static let unavailableRetryAfterSeconds = 2
@@ -91,6 +96,8 @@ public struct RequestGate: Sendable {
         self.format = format
         self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
         self.usage = usage
+        self.synchronousKeys = SynchronousKeyStore(keys)
+        self.synchronousLimits = rateLimits as? InMemoryRateLimitStore<APIKeyID>
     }
 
     /// Creates a gate for the keys a ``KeyManager`` makes: its store, wall clock and key format, so
@@ -129,27 +136,28 @@ public struct RequestGate: Sendable {
     public func evaluate(_ request: GateRequest) async throws -> GateDecision {
         let instant = clock.now()
 
-        // 1. Credentials.
-        let token: Substring
-        switch BearerCredentials.parse(request.authorization) {
-        case .missing: return .refused(unauthorized(.missingCredentials, tokenPresented: false))
-        case .malformed: return .refused(unauthorized(.malformedAuthorization, tokenPresented: true))
-        case .token(let presented): token = presented
-        }
+        // 1. Credentials: parsed, validated and hashed in place, in the header's own bytes.
         let digest: KeyDigest
-        do {
-            digest = try APIKey.digest(ofPresented: token, format: format)
-        } catch {
+        switch Self.presentedDigest(request.authorization, format: format) {
+        case .success(let presented): digest = presented
+        case .failure(.missing): return .refused(unauthorized(.missingCredentials, tokenPresented: false))
+        case .failure(.malformed): return .refused(unauthorized(.malformedAuthorization, tokenPresented: true))
+        case .failure(.invalid(let error)):
             return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
         }
-        let verification: KeyVerification
-        do {
-            verification = try await keys.verify(digest, now: wallClock.now())
-        } catch let error as CancellationError {
-            throw error
-        } catch {
-            return .refused(unavailable(.keyStoreUnavailable, key: nil))
+        let found: KeyRecord?
+        if let answer = synchronousKeys?.answer(forDigest: digest) {
+            found = answer
+        } else {
+            do {
+                found = try await keys.record(forDigest: digest)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                return .refused(unavailable(.keyStoreUnavailable, key: nil))
+            }
         }
+        let verification = KeyVerification(found: found, digest: digest, now: wallClock.now)
         let record: KeyRecord
         switch verification {
         case .valid(let valid): record = valid
@@ -183,7 +191,11 @@ public struct RequestGate: Sendable {
         let decision: RateLimitDecision
         if (0...record.rateLimit.limit).contains(cost) {
             do {
-                decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
+                if let limits = synchronousLimits {
+                    decision = try limits.acquireNow(record.id, cost: cost, limit: record.rateLimit, at: instant)
+                } else {
+                    decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
+                }
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -204,6 +216,32 @@ public struct RequestGate: Sendable {
         usage?.note(record.id, at: instant)
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
         return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
+    }
+
+    /// Why no digest could be taken from the `Authorization` header.
+    private enum CredentialFailure: Error {
+        case missing
+        case malformed
+        case invalid(APIKeyFormatError)
+    }
+
+    /// The digest of the presented key, or why there is none.
+    private static func presentedDigest(_ authorization: [String], format: APIKeyFormat) -> Result<
+        KeyDigest, CredentialFailure
+    > {
+        BearerCredentials.withToken(of: authorization) { found in
+            switch found {
+            case .missing: return .failure(.missing)
+            case .malformed: return .failure(.malformed)
+            case .token(let token, _):
+                do throws(APIKeyFormatError) {
+                    try APIKey.validate(token, format: format)
+                } catch {
+                    return .failure(.invalid(error))
+                }
+                return .success(KeyDigest.SHA256.hash(UnsafeRawBufferPointer(token)))
+            }
+        }
     }
 
     /// The 503 for a store that failed: the request is neither allowed nor refused on its merits.
@@ -228,5 +266,30 @@ public struct RequestGate: Sendable {
         if let challenge { headers.append(HTTPHeaderField(name: "WWW-Authenticate", value: challenge)) }
         headers += extra
         return GateRefusal(code: code, message: message, reason: reason, headers: headers, keyID: key)
+    }
+}
+
+/// A key store the gate can ask without suspending.
+private enum SynchronousKeyStore: Sendable {
+    case inMemory(InMemoryKeyStore)
+    case cached(CachedKeyStore)
+
+    init?(_ store: any KeyStore) {
+        if let store = store as? InMemoryKeyStore {
+            self = .inMemory(store)
+        } else if let store = store as? CachedKeyStore {
+            self = .cached(store)
+        } else {
+            return nil
+        }
+    }
+
+    /// `.some(record)` or `.some(nil)` when the store knows the answer now; `nil` when it must be
+    /// asked asynchronously (a cache miss, a stale or unconfirmed entry).
+    func answer(forDigest digest: KeyDigest) -> KeyRecord?? {
+        switch self {
+        case .inMemory(let store): .some(store.recordNow(forDigest: digest))
+        case .cached(let store): store.freshAnswer(forDigest: digest)
+        }
     }
 }

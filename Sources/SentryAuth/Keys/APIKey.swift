@@ -58,30 +58,6 @@ public struct APIKey: Sendable {
         self.init(format: format, secret: secret)
     }
 
-    /// Validates a presented key and returns its digest, without allocating: the gate's hot path.
-    static func digest(ofPresented text: Substring, format: APIKeyFormat) throws(APIKeyFormatError) -> KeyDigest {
-        try withValidatedBytes(of: text, format: format) { KeyDigest.SHA256.hash(UnsafeRawBufferPointer($0)) }
-    }
-
-    /// Checks `text` against `format` and, if it is a key, calls `body` with its bytes: one pass over
-    /// contiguous UTF-8 (a native string's own storage; anything else is copied once first).
-    static func withValidatedBytes<Result>(
-        of text: Substring, format: APIKeyFormat, _ body: (UnsafeBufferPointer<UInt8>) -> Result
-    ) throws(APIKeyFormatError) -> Result {
-        let outcome = text.utf8.withContiguousStorageIfAvailable { bytes -> Swift.Result<Result, APIKeyFormatError> in
-            do throws(APIKeyFormatError) {
-                try validate(bytes, format: format)
-                return .success(body(bytes))
-            } catch {
-                return .failure(error)
-            }
-        }
-        if let outcome { return try outcome.get() }
-        var copy = String(text)
-        copy.makeContiguousUTF8()
-        return try withValidatedBytes(of: copy[...], format: format, body)
-    }
-
     /// Checks bytes against `format`.
     static func validate(_ utf8: UnsafeBufferPointer<UInt8>, format: APIKeyFormat) throws(APIKeyFormatError) {
         guard !utf8.isEmpty else { throw .empty }

@@ -44,13 +44,15 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
     static let countMask: UInt64 = (1 << 17) - 1
     static let indexMask: UInt64 = (1 << 30) - 1
     static let retired: UInt64 = .max
+    /// The longest wait a decision reports: two windows of a week (the next window's share).
+    static let longestWait = UInt64(UInt32.max)
 
     /// Creates a limiter with no admissions.
     ///
     /// - Parameter limit: The limit to enforce.
     public init(limit: RateLimit) {
         self.limit = limit
-        self.windowMilliseconds = UInt64(limit.window.nanoseconds / 1_000_000)
+        self.windowMilliseconds = UInt64(limit.windowMilliseconds)
         self.state = Atomic(0)
     }
 
@@ -107,8 +109,8 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
                     previous: previous, current: current, cost: cost, limit: limitCount,
                     window: window, elapsed: elapsed)
                 return RateLimitDecision(
-                    isAllowed: false, limit: limit, remaining: Int(limitCount - min(limitCount, estimate)),
-                    resetAfter: .milliseconds(Int64(wait)))
+                    isAllowed: false, limit: limit, remaining: UInt32(limitCount - min(limitCount, estimate)),
+                    resetAfterMilliseconds: UInt32(min(wait, Self.longestWait)))
             }
             let newWord = index << 34 | previous << 17 | (current + cost)
             guard
@@ -117,8 +119,8 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
                         .exchanged
             else { continue }
             return RateLimitDecision(
-                isAllowed: true, limit: limit, remaining: Int(limitCount - estimate - cost),
-                resetAfter: .milliseconds(Int64(window - elapsed)))
+                isAllowed: true, limit: limit, remaining: UInt32(limitCount - estimate - cost),
+                resetAfterMilliseconds: UInt32(window - elapsed))
         }
     }
 
@@ -140,7 +142,7 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
     }
 
     private var retiredDecision: RateLimitDecision {
-        RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfter: .milliseconds(1))
+        RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfterMilliseconds: 1)
     }
 
     /// Whether both counted windows are over at `instant`: the state could be forgotten.

@@ -25,8 +25,23 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     public let algorithm: RateLimitAlgorithm
 
     private struct Entries {
-        var limiters: [Key: Limiter] = [:]
+        var limiters: [HashedKey: Limiter] = [:]
         var sweepAt = 1024
+    }
+
+    /// A key with its hash value, computed once per call: it picks the shard, and the dictionary
+    /// hashes the integer instead of hashing the key (a 28-byte string for an ``APIKeyID``) again.
+    private struct HashedKey: Hashable {
+        let key: Key
+        let hash: Int
+
+        init(_ key: Key) {
+            self.key = key
+            self.hash = key.hashValue
+        }
+
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.hash == rhs.hash && lhs.key == rhs.key }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
     enum Limiter: Sendable {
@@ -97,6 +112,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///   - instant: The request's time.
     /// - Returns: The decision.
     /// - Throws: ``RateLimitError/invalidCost(cost:limit:)``.
+    @_specialize(exported:true,where Key == APIKeyID)
     public func acquire(_ key: Key, cost: Int, limit: RateLimit, at instant: MonotonicInstant) async throws
         -> RateLimitDecision
     {
@@ -112,11 +128,13 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///   - instant: The request's time.
     /// - Returns: The decision.
     /// - Throws: ``RateLimitError/invalidCost(cost:limit:)``.
+    @_specialize(exported:true,where Key == APIKeyID)
     public func acquireNow(_ key: Key, cost: Int = 1, limit: RateLimit, at instant: MonotonicInstant)
         throws(RateLimitError) -> RateLimitDecision
     {
         guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
-        let shard = shards[key.hashValue & (Self.shardCount - 1)]
+        let key = HashedKey(key)
+        let shard = shards[key.hash & (Self.shardCount - 1)]
         while true {
             let limiter = shard.withLock { entries in
                 if let existing = entries.limiters[key], existing.limit == limit { return existing }
@@ -130,7 +148,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
         }
     }
 
-    private func insert(_ key: Key, limit: RateLimit, at instant: MonotonicInstant, into entries: inout Entries)
+    private func insert(_ key: HashedKey, limit: RateLimit, at instant: MonotonicInstant, into entries: inout Entries)
         -> Limiter
     {
         entries.limiters[key]?.retire()  // the limit changed: the old state is abandoned
@@ -154,7 +172,8 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///
     /// - Parameter key: The key to forget.
     public func removeNow(_ key: Key) {
-        let shard = shards[key.hashValue & (Self.shardCount - 1)]
+        let key = HashedKey(key)
+        let shard = shards[key.hash & (Self.shardCount - 1)]
         shard.withLock { entries in
             entries.limiters.removeValue(forKey: key)?.retire()
         }

@@ -5,10 +5,17 @@
 /// let burst = try RateLimit(limit: 10, window: .seconds(1))
 /// ```
 public struct RateLimit: Sendable, Hashable {
+    // Two 32-bit fields (a week is 604,800,000 ms): a limit and every decision that carries one
+    // fit in registers and copy for free.
+    private let count: UInt32
+    private let milliseconds: UInt32
+
     /// The most request cost admitted in any window.
-    public let limit: Int
+    public var limit: Int { Int(count) }
     /// The window's length.
-    public let window: Duration
+    public var window: Duration { .milliseconds(Int64(milliseconds)) }
+    /// The window's length in milliseconds.
+    public var windowMilliseconds: Int { Int(milliseconds) }
 
     /// The largest limit: the exact limiter keeps one slot per admitted unit of cost.
     public static let maximumLimit = 100_000
@@ -16,7 +23,7 @@ public struct RateLimit: Sendable, Hashable {
     public static let maximumWindow = Duration.seconds(7 * 24 * 3600)
 
     /// The documented limit: 60 requests per minute per key.
-    public static let `default` = RateLimit(unchecked: 60, window: .seconds(60))
+    public static let `default` = RateLimit(unchecked: 60, milliseconds: 60_000)
 
     /// Creates a limit.
     ///
@@ -28,12 +35,12 @@ public struct RateLimit: Sendable, Hashable {
         guard (1...Self.maximumLimit).contains(limit), window >= .milliseconds(1), window <= Self.maximumWindow,
             window.nanoseconds % 1_000_000 == 0
         else { throw .invalidLimit }
-        self.init(unchecked: limit, window: window)
+        self.init(unchecked: limit, milliseconds: window.nanoseconds / 1_000_000)
     }
 
-    private init(unchecked limit: Int, window: Duration) {
-        self.limit = limit
-        self.window = window
+    private init(unchecked limit: Int, milliseconds: Int64) {
+        self.count = UInt32(limit)
+        self.milliseconds = UInt32(milliseconds)
     }
 
     /// `limit` requests per minute.
@@ -58,7 +65,7 @@ extension Duration {
 
 extension RateLimit: CustomStringConvertible {
     /// `60 per 60000 ms`.
-    public var description: String { "\(limit) per \(window.nanoseconds / 1_000_000) ms" }
+    public var description: String { "\(limit) per \(milliseconds) ms" }
 }
 
 extension RateLimit: Codable {
@@ -86,7 +93,7 @@ extension RateLimit: Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(limit, forKey: .limit)
-        try container.encode(window.nanoseconds / 1_000_000, forKey: .windowMilliseconds)
+        try container.encode(windowMilliseconds, forKey: .windowMilliseconds)
     }
 }
 

@@ -82,7 +82,7 @@ public final class SlidingWindowLimiter: Sendable {
     /// near the wraparound of the unit numbers instead of admitting 2²⁴ units first.
     init(limit: RateLimit, firstUnit: UInt64) {
         self.limit = limit
-        self.windowMilliseconds = UInt64(limit.window.nanoseconds / 1_000_000)
+        self.windowMilliseconds = UInt64(limit.windowMilliseconds)
         let count = UInt64(limit.limit)
         let ring = 1 << (64 - (count - 1).leadingZeroBitCount)
         self.slotCount = count
@@ -149,15 +149,15 @@ public final class SlidingWindowLimiter: Sendable {
                 spins += 1
                 if spins < Self.spinLimit { continue }
                 // A stalled writer: refuse conservatively.
-                return RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfter: .milliseconds(1))
+                return retiredDecision
             }
             let admittedAt = slot >> 24
             if admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now {
                 // Refused: enough quota frees up when unit k leaves the window.
                 let wait = admittedAt - 1 + windowMilliseconds - now
-                let remaining = slotCount - inWindow(count: count, now: now)
+                let remaining = slotCount - inWindow(count: count, now: now).used
                 return RateLimitDecision(
-                    isAllowed: false, limit: limit, remaining: Int(remaining), resetAfter: .milliseconds(Int64(wait)))
+                    isAllowed: false, limit: limit, remaining: UInt32(remaining), resetAfterMilliseconds: UInt32(wait))
             }
             let newLatest = max(latest, stamp)
             let newWord = newLatest << 24 | ((count &+ cost) & Self.unitMask)
@@ -172,52 +172,55 @@ public final class SlidingWindowLimiter: Sendable {
     }
 
     /// An allowed decision (or a cost-0 query) after `count` units, with `remaining` and `resetAfter`.
+    @inline(__always)
     private func decision(allowed: Bool, count: UInt64, now: UInt64) -> RateLimitDecision {
-        let used = inWindow(count: count, now: now)
-        let oldest = oldestInWindow(count: count, used: used)
-        let reset = oldest.map { $0 - 1 + windowMilliseconds - min(now, $0 - 1 + windowMilliseconds) } ?? 0
+        let (used, oldest) = inWindow(count: count, now: now)
+        // The oldest unit inside leaves the window at oldest − 1 + window (times are stored + 1).
+        let reset =
+            oldest == Self.never ? 0 : oldest - 1 + windowMilliseconds - min(now, oldest - 1 + windowMilliseconds)
         return RateLimitDecision(
-            isAllowed: allowed, limit: limit, remaining: Int(slotCount - used), resetAfter: .milliseconds(Int64(reset)))
+            isAllowed: allowed, limit: limit, remaining: UInt32(slotCount - used), resetAfterMilliseconds: UInt32(reset)
+        )
     }
 
-    /// How many of the last `limit` units (before sequence number `count`) lie in (now − window, now].
-    /// Admission times are non-decreasing along the sequence, so a binary search finds the first one
-    /// inside. A slot not (or no longer) holding its unit counts as inside: remaining errs low.
-    func inWindow(count: UInt64, now: UInt64) -> UInt64 {
+    /// How many of the last `limit` units (before sequence number `count`) lie in (now − window, now],
+    /// and the encoded admission time of the oldest of them (``never`` if none, or if its slot no
+    /// longer holds it). Admission times are non-decreasing along the sequence, so a binary search
+    /// finds the first one inside. A slot not (or no longer) holding its unit counts as inside:
+    /// remaining errs low.
+    @inline(__always)
+    func inWindow(count: UInt64, now: UInt64) -> (used: UInt64, oldest: UInt64) {
         // A busy key (the common case under load: at its limit, or refused) has all of its last
         // `limit` units inside: one probe of the oldest settles it, instead of a full search.
-        if isInside(unit: (count &- slotCount) & Self.unitMask, now: now) { return slotCount }
+        let first = probe(unit: (count &- slotCount) & Self.unitMask, now: now)
+        if first.isInside { return (slotCount, first.admittedAt) }
         var low: UInt64 = 1  // offsets from the oldest of the last `slotCount` units; offset 0 is outside
         var high = slotCount
         while low < high {
             let middle = (low + high) / 2
-            if isInside(unit: (count &- slotCount &+ middle) & Self.unitMask, now: now) {
+            if probe(unit: (count &- slotCount &+ middle) & Self.unitMask, now: now).isInside {
                 high = middle
             } else {
                 low = middle + 1
             }
         }
-        return slotCount - low
+        let used = slotCount - low
+        guard used > 0 else { return (0, Self.never) }
+        return (used, probe(unit: (count &- used) & Self.unitMask, now: now).admittedAt)
     }
 
-    private func isInside(unit: UInt64, now: UInt64) -> Bool {
+    /// Whether a unit lies in the window, and its encoded admission time (``never`` when its slot
+    /// does not hold it: a unit not yet written, or already overwritten, counts as inside).
+    @inline(__always)
+    private func probe(unit: UInt64, now: UInt64) -> (isInside: Bool, admittedAt: UInt64) {
         let slot = slots[Int(unit & ringMask)].load(ordering: .acquiring)
-        guard slot & Self.tagMask == unit else { return true }
+        guard slot & Self.tagMask == unit else { return (true, Self.never) }
         let admittedAt = slot >> 24
-        return admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now
-    }
-
-    /// The admission time (encoded) of the oldest unit in the window, if any.
-    private func oldestInWindow(count: UInt64, used: UInt64) -> UInt64? {
-        guard used > 0 else { return nil }
-        let unit = (count &- used) & Self.unitMask
-        let slot = slots[Int(unit & ringMask)].load(ordering: .acquiring)
-        guard slot & Self.tagMask == unit, slot >> 24 != Self.never else { return nil }
-        return slot >> 24
+        return (admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now, admittedAt)
     }
 
     private var retiredDecision: RateLimitDecision {
-        RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfter: .milliseconds(1))
+        RateLimitDecision(isAllowed: false, limit: limit, remaining: 0, resetAfterMilliseconds: 1)
     }
 
     /// Whether nothing admitted lies in the window at `instant`: the state could be forgotten.

@@ -180,6 +180,17 @@ public final class CachedKeyStore: KeyStore {
         }
     }
 
+    /// The cached answer for `digest` if it is fresh and confirmed, without suspending:
+    /// `.some(record)` (`.some(nil)` for a digest known to be unknown), or `nil` when only the store
+    /// can answer. The gate's synchronous path.
+    func freshAnswer(forDigest digest: KeyDigest) -> KeyRecord?? {
+        let now = clock.now()
+        return shard(digest).withLock { state in
+            guard let entry = state.entries[digest], entry.confirmed, isFresh(entry, at: now) else { return nil }
+            return .some(entry.record)
+        }
+    }
+
     /// An unconfirmed entry still within its freshness, served when the store failed; `nil` when
     /// there is none (or it was invalidated meanwhile).
     private func unconfirmedRecord(_ digest: KeyDigest, at now: MonotonicInstant, shard: Locked<Shard>) -> KeyRecord?? {

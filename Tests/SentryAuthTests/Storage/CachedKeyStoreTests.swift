@@ -192,4 +192,54 @@ struct CachedKeyStoreTests {
         try await manager.revoke(created.record.id)
         #expect(try await gate.evaluate(request).status == 401)
     }
+
+    @Test(
+        "The gate's synchronous path through the cache keeps every rule: freshness, negative entries, unconfirmation, invalidation"
+    )
+    func gateSynchronousPath() async throws {
+        let cache = cache()
+        let gate = RequestGate(
+            keys: cache, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(),
+            clock: ManualMonotonicClock(.milliseconds(0)))
+        func status(_ key: APIKey) async throws -> Int {
+            try await gate.evaluate(
+                GateRequest(
+                    method: "GET", target: "/public/api/v1/sales", authorization: ["Bearer " + key.revealSecret()],
+                    clientAddress: nil)
+            ).status
+        }
+        var lookups: Int { store.lookups.load(ordering: .relaxed) }
+        let created = try await create(in: store)
+        #expect(try await status(created.key) == 200)
+        for _ in 0..<20 { #expect(try await status(created.key) == 200) }
+        #expect(lookups == 1)  // one load, then hits
+        // Revoked behind the cache's back: served until the freshness bound, not one millisecond more.
+        try await KeyManager(store: store).revoke(created.record.id)
+        clock.advance(by: .milliseconds(9_999))
+        #expect(try await status(created.key) == 200)
+        clock.advance(by: .milliseconds(1))
+        #expect(try await status(created.key) == 401)
+        #expect(lookups == 2)
+
+        // An unknown digest is remembered as unknown for one second.
+        let unknown = APIKey.generate()
+        #expect(try await status(unknown) == 401)
+        #expect(try await status(unknown) == 401)
+        #expect(lookups == 3)
+        clock.advance(by: .seconds(1))
+        #expect(try await status(unknown) == 401)
+        #expect(lookups == 4)
+
+        // Unconfirmed entries are never served while the store answers; invalidated ones never.
+        let second = try await create(in: store)
+        #expect(try await status(second.key) == 200)
+        #expect(lookups == 5)
+        cache.unconfirmAll()
+        #expect(try await status(second.key) == 200)
+        #expect(lookups == 6)
+        cache.invalidate(keyID: second.record.id)
+        try await KeyManager(store: store).revoke(second.record.id)
+        #expect(try await status(second.key) == 401)
+        #expect(lookups == 7)
+    }
 }

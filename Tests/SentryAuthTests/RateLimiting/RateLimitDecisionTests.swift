@@ -1,0 +1,54 @@
+import Testing
+
+@testable import SentryAuth
+
+@Suite("Rate-limit decisions and limits")
+struct RateLimitDecisionTests {
+    @Test("A limit keeps its window to the millisecond, up to a week; the default is 60 per 60,000 ms")
+    func limitFields() throws {
+        #expect(RateLimit.default.limit == 60 && RateLimit.default.windowMilliseconds == 60_000)
+        #expect(RateLimit.default.window == .seconds(60))
+        let week = try RateLimit(limit: RateLimit.maximumLimit, window: RateLimit.maximumWindow)
+        #expect(week.limit == 100_000 && week.windowMilliseconds == 604_800_000 && week.window == .seconds(604_800))
+        let odd = try RateLimit(limit: 7, window: .milliseconds(1_234_567))
+        #expect(odd.windowMilliseconds == 1_234_567 && odd.window == .milliseconds(1_234_567))
+        #expect(MemoryLayout<RateLimit>.size == 8)
+        // Still validated: a sub-millisecond window or one over a week is refused.
+        #expect(throws: RateLimitError.invalidLimit) { try RateLimit(limit: 1, window: .microseconds(1500)) }
+        #expect(throws: RateLimitError.invalidLimit) { try RateLimit(limit: 1, window: .milliseconds(604_800_001)) }
+    }
+
+    @Test("The public initializer rounds a part of a millisecond up and clamps what cannot be")
+    func publicInitializer() throws {
+        let limit = try RateLimit(limit: 10, window: .seconds(1))
+        let rounded = RateLimitDecision(isAllowed: false, limit: limit, remaining: 3, resetAfter: .microseconds(1_001))
+        #expect(rounded.resetAfter == .milliseconds(2) && rounded.resetAfterMilliseconds == 2)
+        #expect(rounded.remaining == 3 && rounded.retryAfterSeconds == 1)
+        let exact = RateLimitDecision(isAllowed: true, limit: limit, remaining: 10, resetAfter: .milliseconds(1_000))
+        #expect(exact.resetAfterMilliseconds == 1_000 && exact.resetSeconds == 1 && exact.retryAfterSeconds == nil)
+        let clamped = RateLimitDecision(isAllowed: false, limit: limit, remaining: 11, resetAfter: .seconds(-5))
+        #expect(clamped.remaining == 10 && clamped.resetAfter == .zero && clamped.retryAfterSeconds == 1)
+        let negative = RateLimitDecision(isAllowed: false, limit: limit, remaining: -1, resetAfter: .seconds(1 << 40))
+        #expect(negative.remaining == 0 && negative.resetAfterMilliseconds == Int(UInt32.max))
+        // Two decisions are equal exactly when what they say is equal.
+        #expect(
+            rounded == RateLimitDecision(isAllowed: false, limit: limit, remaining: 3, resetAfter: .milliseconds(2)))
+        #expect(
+            rounded != RateLimitDecision(isAllowed: false, limit: limit, remaining: 2, resetAfter: .milliseconds(2)))
+        #expect(MemoryLayout<RateLimitDecision>.size <= 24)
+    }
+
+    @Test("Headers of a week-long window: seconds rounded up, from the millisecond fields")
+    func weekHeaders() throws {
+        let week = try RateLimit(limit: 5, window: .seconds(604_800))
+        let decision = RateLimitDecision(
+            isAllowed: false, limit: week, remaining: 0, resetAfter: .milliseconds(604_799_001))
+        let headers = Dictionary(uniqueKeysWithValues: decision.headers.map { ($0.name, $0.value) })
+        #expect(
+            headers == [
+                "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "604800",
+                "RateLimit-Policy": "\"default\";q=5;w=604800", "RateLimit": "\"default\";r=0;t=604800",
+                "Retry-After": "604800",
+            ])
+    }
+}
