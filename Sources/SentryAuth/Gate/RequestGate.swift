@@ -176,8 +176,8 @@ public struct RequestGate: Sendable {
         }
 
         // 4. Scopes.
-        let missing = match.missingScopes(held: record.scopes)
-        guard missing.isEmpty else {
+        guard match.isAllowed(held: record.scopes) else {
+            let missing = match.missingScopes(held: record.scopes)
             let needed = match.requiredScopes.scopes.map(\.name).joined(separator: " ")
             return .refused(
                 refusal(
@@ -187,7 +187,7 @@ public struct RequestGate: Sendable {
         }
 
         // 5. Rate limit: the only step that changes state.
-        let cost = request.cost ?? match.route.cost
+        let cost = request.cost ?? match.cost
         let decision: RateLimitDecision
         if (0...record.rateLimit.limit).contains(cost) {
             do {

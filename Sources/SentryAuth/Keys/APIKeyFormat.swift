@@ -145,28 +145,17 @@ public struct APIKeyFormat: Sendable, Hashable {
     /// The 64 base64url characters of RFC 4648 §5, in value order.
     static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    /// Whether every byte of `bytes` is a base64url character, eight at a time: for a byte *b* below
-    /// 0x80, *b* + (0x80 − lo) has its top bit set exactly when *b* ≥ lo, and *b* + (0x7F − hi) exactly
-    /// when *b* > hi, and no lane carries into the next; so each of the five ranges is two additions.
+    /// Whether every byte of `bytes` is a base64url character, eight at a time (see ``ByteLanes``).
     static func isBase64URL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        @inline(__always) func lanes(_ byte: UInt8) -> UInt64 { 0x0101_0101_0101_0101 &* UInt64(byte) }
-        @inline(__always) func inRange(_ word: UInt64, _ low: UInt8, _ high: UInt8) -> UInt64 {
-            (word &+ lanes(0x80 &- low)) & ~(word &+ lanes(0x7F &- high))
-        }
-        let raw = UnsafeRawBufferPointer(bytes)
         var offset = 0
-        var valid = true
-        while offset + 8 <= raw.count {
-            let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-            let ascii = word & lanes(0x80) == 0
-            let member =
-                inRange(word, 0x41, 0x5A) | inRange(word, 0x61, 0x7A) | inRange(word, 0x30, 0x39)
-                | inRange(word, 0x2D, 0x2D) | inRange(word, 0x5F, 0x5F)
-            valid = valid && ascii && member & lanes(0x80) == lanes(0x80)
+        var invalid: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            invalid |= ByteLanes.notBase64URL(ByteLanes.load(bytes, at: offset))
             offset += 8
         }
-        while offset < raw.count {
-            valid = valid && isBase64URL(raw[offset])
+        var valid = invalid == 0
+        while offset < bytes.count {
+            valid = valid && isBase64URL(bytes[offset])
             offset += 1
         }
         return valid

@@ -1,13 +1,36 @@
 /// The route a request matched, and the values of its path parameters.
+///
+/// A match holds two references (the policy's route table and the request target) and plain
+/// integers: making one on every request retains two objects, whatever the route.
 public struct EndpointMatch: Sendable {
-    /// The matched route.
-    public let route: EndpointPolicy.Route
-    /// The route's parameter names, in template order.
-    let parameterNames: [String]
+    /// A policy's routes with each one's parameter names.
+    final class RouteTable: Sendable {
+        let routes: [EndpointPolicy.Route]
+        let parameterNames: [[String]]
+
+        init(routes: [EndpointPolicy.Route], parameterNames: [[String]]) {
+            self.routes = routes
+            self.parameterNames = parameterNames
+        }
+    }
+
+    /// The policy's routes.
+    let table: RouteTable
+    /// The matched route's index in `table`.
+    let index: Int
     /// The request target the captures point into.
     let target: String
     /// Byte ranges of the parameter values in `target`.
     let captures: Captures
+
+    /// The matched route.
+    public var route: EndpointPolicy.Route { table.routes[index] }
+
+    /// The route's parameter names, in template order.
+    var parameterNames: [String] { table.parameterNames[index] }
+
+    /// What the route costs, read in place.
+    var cost: Int { table.routes[index].cost }
 
     /// Up to eight byte ranges, held inline so matching allocates nothing.
     struct Captures: Sendable {
@@ -23,14 +46,14 @@ public struct EndpointMatch: Sendable {
     }
 
     /// The scopes the request needs.
-    public var requiredScopes: ScopeSet { route.requiredScopes }
+    public var requiredScopes: ScopeSet { table.routes[index].requiredScopes }
 
     /// The needed scopes that `held` lacks: empty when the request may proceed.
     ///
     /// - Parameter held: The scopes of the presented key.
     /// - Returns: The missing scopes, for the `INSUFFICIENT_SCOPE` message.
     public func missingScopes(held: ScopeSet) -> ScopeSet {
-        route.requiredScopes.subtracting(held)
+        table.routes[index].requiredScopes.subtracting(held)
     }
 
     /// Whether `held` includes every needed scope.
@@ -38,7 +61,7 @@ public struct EndpointMatch: Sendable {
     /// - Parameter held: The scopes of the presented key.
     /// - Returns: `true` when the request may proceed.
     public func isAllowed(held: ScopeSet) -> Bool {
-        route.requiredScopes.isSubset(of: held)
+        table.routes[index].requiredScopes.isSubset(of: held)
     }
 
     /// The raw (still percent-encoded) value of a path parameter.

@@ -52,7 +52,7 @@ public struct EndpointPolicy: Sendable {
     /// The catalog the routes' scopes come from.
     public let catalog: ScopeCatalog
     /// The routes, in the order given, with the prefix applied to their templates.
-    public let routes: [Route]
+    public var routes: [Route] { table.routes }
 
     /// The longest request target considered, in bytes; longer ones never match.
     public static let maximumTargetLength = 8192
@@ -110,8 +110,8 @@ public struct EndpointPolicy: Sendable {
     }
 
     let trie: Trie
-    /// Each route's parameter names, in template order.
-    let parameterNames: [[String]]
+    /// The routes and their parameter names, behind the one reference a match holds.
+    let table: EndpointMatch.RouteTable
 
     /// Builds a policy.
     ///
@@ -187,9 +187,8 @@ public struct EndpointPolicy: Sendable {
             names.append(parameters)
         }
         self.catalog = catalog
-        self.routes = built
         self.trie = Trie(nodes)
-        self.parameterNames = names
+        self.table = EndpointMatch.RouteTable(routes: built, parameterNames: names)
     }
 
     /// Finds the route for a request.
@@ -208,30 +207,28 @@ public struct EndpointPolicy: Sendable {
                 Array(method.utf8).withUnsafeBufferPointer { method in find(method: method, path: path) }
             }
         guard let (route, captures) = found ?? nil else { return nil }
-        return EndpointMatch(
-            route: routes[route], parameterNames: parameterNames[route], target: target, captures: captures)
+        return EndpointMatch(table: table, index: route, target: target, captures: captures)
     }
 
-    /// The tree walk: O(segments), no allocation, no reference counting.
+    /// The tree walk: O(segments), no allocation, no reference counting. The target is read once,
+    /// eight bytes at a time where it can be (see ``segmentEnd(_:from:)``).
     private func find(
         method: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>
     ) -> (Int, EndpointMatch.Captures)? {
         guard path.first == UInt8(ascii: "/") else { return nil }
-        let end = path.firstIndex(of: UInt8(ascii: "?")) ?? path.count
-        guard Self.isAcceptableQuery(UnsafeBufferPointer(rebasing: path[end...])) else { return nil }
         return trie.nodes.withUnsafeBufferPointer { nodes in
             trie.literals.withUnsafeBufferPointer { literals in
                 trie.methods.withUnsafeBufferPointer { methods in
                     trie.bytes.withUnsafeBufferPointer { bytes -> (Int, EndpointMatch.Captures)? in
                         var captures = EndpointMatch.Captures()
                         var node = 0
-                        var start = 1
-                        if end > 1 {
+                        var end = 1  // where the path ends: the `?` or the end of the target
+                        if path.count > 1 && path[1] != UInt8(ascii: "?") {
+                            var start = 1
                             while true {
-                                var stop = start
-                                while stop < end && path[stop] != UInt8(ascii: "/") { stop += 1 }
+                                guard let stop = Self.segmentEnd(path, from: start) else { return nil }
                                 let segment = UnsafeBufferPointer(rebasing: path[start..<stop])
-                                guard PathTemplate.isCanonicalSegment(segment) else { return nil }
+                                guard !segment.isEmpty, !PathTemplate.isDotSegment(segment) else { return nil }
                                 let current = nodes[node]
                                 let range = Int(current.literalStart)..<Int(current.literalStart + current.literalCount)
                                 if let child = Self.search(literals[range], bytes, for: segment) {
@@ -242,10 +239,14 @@ public struct EndpointPolicy: Sendable {
                                 } else {
                                     return nil
                                 }
-                                if stop == end { break }
+                                if stop == path.count || path[stop] == UInt8(ascii: "?") {
+                                    end = stop
+                                    break
+                                }
                                 start = stop + 1
                             }
                         }
+                        guard Self.isAcceptableQuery(UnsafeBufferPointer(rebasing: path[end...])) else { return nil }
                         let current = nodes[node]
                         for entry in methods[Int(current.methodStart)..<Int(current.methodStart + current.methodCount)]
                         where Self.compare(entry, bytes, method) == 0 {
@@ -258,12 +259,61 @@ public struct EndpointPolicy: Sendable {
         }
     }
 
+    /// Where the segment starting at `start` ends (at `/`, `?` or the end of the target), or `nil`
+    /// when it holds a byte a canonical segment cannot (see ``PathTemplate/isCanonicalSegment(_:)``,
+    /// which says the same of a whole segment, byte by byte). Unreserved letters, digits, `-` and
+    /// `_` are skipped eight at a time; anything else is looked at alone.
+    @inline(__always)
+    static func segmentEnd(_ path: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        while true {
+            if index + 8 <= path.count {
+                let special = ByteLanes.notBase64URL(ByteLanes.load(path, at: index))
+                if special == 0 {
+                    index += 8
+                    continue
+                }
+                index += ByteLanes.firstLane(special)
+            } else if index < path.count {
+                if APIKeyFormat.isBase64URL(path[index]) {
+                    index += 1
+                    continue
+                }
+            } else {
+                return index
+            }
+            let byte = path[index]
+            switch byte {
+            case UInt8(ascii: "/"), UInt8(ascii: "?"):
+                return index
+            case UInt8(ascii: "%"):
+                guard index + 2 < path.count, PathTemplate.isCanonicalEscape(path[index + 1], path[index + 2]) else {
+                    return nil
+                }
+                index += 3
+            default:
+                guard PathTemplate.isAllowedRaw(byte) else { return nil }
+                index += 1
+            }
+        }
+    }
+
     /// Whether the query part (from `?`, possibly empty) may stand in an HTTP request-target: no
     /// fragment (`#`), no control byte, space, DEL or raw non-ASCII byte (RFC 9112 §3.2, RFC 3986
     /// §3.4). Other characters are left to the application: the query is not matched.
     @inline(__always)
-    private static func isAcceptableQuery(_ query: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in query where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "#") { return false }
+    static func isAcceptableQuery(_ query: UnsafeBufferPointer<UInt8>) -> Bool {
+        var offset = 0
+        var invalid: UInt64 = 0
+        while offset + 8 <= query.count {
+            invalid |= ByteLanes.notQuery(ByteLanes.load(query, at: offset))
+            offset += 8
+        }
+        guard invalid == 0 else { return false }
+        for byte in UnsafeBufferPointer(rebasing: query[offset...])
+        where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "#") {
+            return false
+        }
         return true
     }
 
@@ -292,9 +342,10 @@ public struct EndpointPolicy: Sendable {
     ) -> Int {
         let length = Int(entry.length)
         let common = min(length, other.count)
-        if common > 0 {
-            let order = memcmp(bytes.baseAddress! + Int(entry.offset), other.baseAddress!, common)
-            if order != 0 { return Int(order) }
+        // Path segments are short: a byte loop beats a call to `memcmp`.
+        let base = Int(entry.offset)
+        for index in 0..<common where bytes[base &+ index] != other[index] {
+            return Int(bytes[base &+ index]) - Int(other[index])
         }
         return length - other.count
     }

@@ -55,14 +55,9 @@ enum PathTemplate {
         while index < segment.count {
             let byte = segment[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < segment.count else { return false }
-                guard let high = upperHexValue(segment[index + 1]), let low = upperHexValue(segment[index + 2]) else {
+                guard index + 2 < segment.count, isCanonicalEscape(segment[index + 1], segment[index + 2]) else {
                     return false
                 }
-                let decoded = high << 4 | low
-                guard (0x21...0x7e).contains(decoded), !isUnreserved(decoded), decoded != UInt8(ascii: "/"),
-                    decoded != UInt8(ascii: "\\")
-                else { return false }
                 index += 3
             } else {
                 guard isAllowedRaw(byte) else { return false }
@@ -70,6 +65,16 @@ enum PathTemplate {
             }
         }
         return true
+    }
+
+    /// Whether `%` followed by these two bytes is an escape a canonical path may hold: uppercase hex
+    /// of a printable ASCII character that must be encoded (not unreserved, not a slash or a backslash).
+    @inline(__always)
+    static func isCanonicalEscape(_ first: UInt8, _ second: UInt8) -> Bool {
+        guard let high = upperHexValue(first), let low = upperHexValue(second) else { return false }
+        let decoded = high << 4 | low
+        return (0x21...0x7e).contains(decoded) && !isUnreserved(decoded) && decoded != UInt8(ascii: "/")
+            && decoded != UInt8(ascii: "\\")
     }
 
     static func isDotSegment(_ segment: some Collection<UInt8>) -> Bool {
@@ -88,7 +93,17 @@ enum PathTemplate {
     }
 
     /// RFC 3986 `pchar` without `;` and `%`: unreserved, the other sub-delims, `:` and `@`.
+    /// One bit per ASCII byte (`!$&'()*+,-.0-9:=` in the low word; `@A-Z_a-z~` in the high word).
+    @inline(__always)
     static func isAllowedRaw(_ byte: UInt8) -> Bool {
+        let low: UInt64 = 0x27FF_7FD2_0000_0000
+        let high: UInt64 = 0x47FF_FFFE_87FF_FFFF
+        return byte < 128 && ((byte < 64 ? low : high) >> UInt64(byte & 63)) & 1 == 1
+    }
+
+    /// RFC 3986 `pchar` without `;` and `%`, by the RFC's own lists: what ``isAllowedRaw(_:)``'s
+    /// masks must agree with (tests check every byte).
+    static func isAllowedRawByDefinition(_ byte: UInt8) -> Bool {
         if isUnreserved(byte) { return true }
         switch byte {
         case UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("),
