@@ -82,15 +82,15 @@ public struct KeyDigest: Sendable, Hashable {
         ConstantTime.isEqual(lhs, rhs)
     }
 
-    /// Hashes the digest for use as a dictionary key.
+    /// Hashes the digest for use as a dictionary key: its first 8 bytes only. A digest is already
+    /// a uniformly distributed hash (a presented key is always hashed with SHA-256 first), so 64 of
+    /// its bits spread keys as well as all 256, and `Hasher`'s per-process seed still keeps bucket
+    /// positions unpredictable; feeding one word instead of four takes about a third of the time.
     ///
     /// - Parameter hasher: The hasher to feed.
     @inlinable
     public func hash(into hasher: inout Hasher) {
         hasher.combine(word0)
-        hasher.combine(word1)
-        hasher.combine(word2)
-        hasher.combine(word3)
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {

@@ -91,6 +91,8 @@ enum BearerCredentials: Equatable {
 
     /// `token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="` (RFC 9110 §11.2).
     private static func isToken68(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        // A key is all base64url: eight bytes at a time settle it; anything else goes byte by byte.
+        if APIKeyFormat.isBase64URL(bytes) { return true }
         var sawPadding = false
         for byte in bytes {
             switch byte {

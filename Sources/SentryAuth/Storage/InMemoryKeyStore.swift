@@ -15,11 +15,15 @@
 /// let manager = KeyManager(store: store)
 /// ```
 public final class InMemoryKeyStore: KeyStore {
+    /// Records are kept by digest, the gate's look-up (one probe, the digest's first word hashed);
+    /// identifiers lead to digests.
     private struct State {
-        var byID: [APIKeyID: KeyRecord] = [:]
-        var idByDigest: [KeyDigest: APIKeyID] = [:]
+        var byDigest: [KeyDigest: KeyRecord] = [:]
+        var digestByID: [APIKeyID: KeyDigest] = [:]
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
         var events: [APIKeyID: [KeyEvent]] = [:]
+
+        func record(withID id: APIKeyID) -> KeyRecord? { digestByID[id].flatMap { byDigest[$0] } }
     }
 
     private let state = Locked(State())
@@ -48,7 +52,7 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The record, if one has that digest.
     public func recordNow(forDigest digest: KeyDigest) -> KeyRecord? {
-        state.withLock { state in state.idByDigest[digest].flatMap { state.byID[$0] } }
+        state.withLock { $0.byDigest[digest] }
     }
 
     /// The record with the identifier `id`, or `nil`.
@@ -56,7 +60,7 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Parameter id: A key identifier.
     /// - Returns: The record, if one has that identifier.
     public func record(withID id: APIKeyID) async -> KeyRecord? {
-        state.withLock { $0.byID[id] }
+        state.withLock { $0.record(withID: id) }
     }
 
     /// Every record of a merchant, ordered by creation time, then identifier.
@@ -64,13 +68,15 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Parameter merchantID: The merchant.
     /// - Returns: The merchant's records.
     public func records(forMerchant merchantID: MerchantID) async -> [KeyRecord] {
-        let records = state.withLock { state in (state.idsByMerchant[merchantID] ?? []).compactMap { state.byID[$0] } }
+        let records = state.withLock { state in
+            (state.idsByMerchant[merchantID] ?? []).compactMap { state.record(withID: $0) }
+        }
         return records.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     /// Every record in the store, ordered by creation time, then identifier.
     public var allRecords: [KeyRecord] {
-        state.withLock { Array($0.byID.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        state.withLock { Array($0.byDigest.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     /// Adds a new record.
@@ -86,11 +92,11 @@ public final class InMemoryKeyStore: KeyStore {
     }
 
     private static func insert(_ record: KeyRecord, into state: inout State) throws(KeyStoreError) {
-        guard state.byID[record.id] == nil, state.idByDigest[record.digest] == nil else {
+        guard state.digestByID[record.id] == nil, state.byDigest[record.digest] == nil else {
             throw .duplicateKey
         }
-        state.byID[record.id] = record
-        state.idByDigest[record.digest] = record.id
+        state.byDigest[record.digest] = record
+        state.digestByID[record.id] = record.digest
         state.idsByMerchant[record.merchantID, default: []].insert(record.id)
     }
 
@@ -106,8 +112,8 @@ public final class InMemoryKeyStore: KeyStore {
             throw KeyStoreError.identityChanged
         }
         return state.withLock { state in
-            guard state.byID[current.id] == current else { return false }
-            state.byID[current.id] = new
+            guard state.byDigest[current.digest] == current else { return false }
+            state.byDigest[current.digest] = new
             return true
         }
     }
@@ -118,9 +124,9 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
     public func remove(_ current: KeyRecord) async -> Bool {
         state.withLock { state in
-            guard state.byID[current.id] == current else { return false }
-            state.byID[current.id] = nil
-            state.idByDigest[current.digest] = nil
+            guard state.byDigest[current.digest] == current else { return false }
+            state.byDigest[current.digest] = nil
+            state.digestByID[current.id] = nil
             state.idsByMerchant[current.merchantID]?.remove(current.id)
             state.events[current.id] = nil
             if state.idsByMerchant[current.merchantID]?.isEmpty == true {
@@ -136,9 +142,11 @@ public final class InMemoryKeyStore: KeyStore {
     public func recordUses(_ uses: [APIKeyID: Date]) async {
         state.withLock { state in
             for (id, time) in uses {
-                guard var record = state.byID[id], record.lastUsedAt.map({ $0 < time }) ?? true else { continue }
+                guard var record = state.record(withID: id), record.lastUsedAt.map({ $0 < time }) ?? true else {
+                    continue
+                }
                 record.lastUsedAt = time
-                state.byID[id] = record
+                state.byDigest[record.digest] = record
             }
         }
     }
@@ -168,8 +176,8 @@ public final class InMemoryKeyStore: KeyStore {
             throw KeyStoreError.identityChanged
         }
         return state.withLock { state in
-            guard state.byID[current.id] == current else { return false }
-            state.byID[current.id] = new
+            guard state.byDigest[current.digest] == current else { return false }
+            state.byDigest[current.digest] = new
             state.events[current.id, default: []].append(event)
             return true
         }
