@@ -17,7 +17,8 @@ allocations() {
     LD_PRELOAD="$work/malloc-count.so" "$binary" --run "$1" --iterations "$2" 2>&1 >/dev/null \
         | sed -nE 's/^malloc-count: ([0-9]+) allocations$/\1/p'
 }
-for scenario in limiter.exact.allowed limiter.exact.refused limiter.exact.100000keys gate.allowed gate.allowed.cached; do
+for scenario in limiter.exact.allowed limiter.exact.refused limiter.exact.100000keys gate.allowed gate.allowed.cached \
+    gate.allowed.headers; do
     n=20000
     [ "$scenario" = limiter.exact.100000keys ] && n=200000
     first=$(allocations "$scenario" "$n")

@@ -23,7 +23,8 @@ enum Scenarios {
         benchmarks += allowlists(wanted)
         benchmarks += limiters(wanted)
         if [
-            "gate.allowed", "gate.allowed.2threads", "gate.allowed.cached", "gate.invalid-key", "gate.invalid-checksum",
+            "gate.allowed", "gate.allowed.2threads", "gate.allowed.cached", "gate.allowed.headers", "gate.invalid-key",
+            "gate.invalid-checksum",
             "gate.insufficient-scope",
             "gate.rate-limited",
         ]
@@ -342,6 +343,20 @@ enum Scenarios {
                     for _ in 0..<iterations { blackHole(try! await gate.evaluate(request)) }
                 })
         }
+        // The allowed request and its response headers, each field rendered into storage on the stack
+        // (what an adapter writing bytes does): still nothing allocated.
+        let allowedRequest = requests[0].1
+        benchmarks.append(
+            Benchmark(
+                "gate.allowed.headers", baseline: "sha256.key",
+                asyncBody: { iterations in
+                    for _ in 0..<iterations {
+                        guard case .allowed(let allowed) = try! await gate.evaluate(allowedRequest) else { continue }
+                        for field in RateLimitField.allCases {
+                            blackHole(allowed.rateLimit.withValue(of: field) { $0.count &+ Int($0.last ?? 0) })
+                        }
+                    }
+                }))
         // Two tasks at once, each with its own key (and its own stepping clock), over the same key
         // store and limiter store: what is shared between requests of different keys.
         let second = try! await manager.create(for: MerchantID("bench")!, name: "second", scopes: .all)

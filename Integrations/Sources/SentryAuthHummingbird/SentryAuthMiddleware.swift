@@ -70,8 +70,11 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
             var context = context
             context.principal = allowed.principal
             var response = try await next(request, context)
-            for field in allowed.headers {
-                if let name = HTTPField.Name.known(field.name) { response.headers[name] = field.value }
+            // Field by field, names made once: no array of fields, no name looked up per request.
+            for field in RateLimitField.allCases {
+                if let value = allowed.rateLimit.value(of: field) {
+                    response.headers[HTTPField.Name.rateLimitFields[field.rawValue]] = value
+                }
             }
             return response
         case .refused(let refusal):
@@ -93,6 +96,11 @@ extension HTTPField.Name {
     @usableFromInline static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
     /// `Forwarded` (RFC 7239).
     @usableFromInline static let forwarded = HTTPField.Name("Forwarded")!
+
+    /// The names of the rate-limit fields, by ``RateLimitField`` raw value.
+    @usableFromInline static let rateLimitFields: [HTTPField.Name] = RateLimitField.allCases.map {
+        HTTPField.Name($0.name)!
+    }
 
     @usableFromInline static let rateLimitNames: [String: HTTPField.Name] = Dictionary(
         uniqueKeysWithValues: [

@@ -68,7 +68,11 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
         case .allowed(let allowed):
             request.auth.login(allowed.principal)
             let response = try await next.respond(to: request)
-            for field in allowed.headers { response.headers.replaceOrAdd(name: field.name, value: field.value) }
+            for field in RateLimitField.allCases {
+                if let value = allowed.rateLimit.value(of: field) {
+                    response.headers.replaceOrAdd(name: field.name, value: value)
+                }
+            }
             return response
         case .refused(let refusal):
             var fields = HTTPHeaders()

@@ -55,21 +55,73 @@ public struct RateLimitDecision: Sendable, Hashable {
 
     /// The rate-limit response headers, in this order: `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
     /// `X-RateLimit-Reset` (seconds), the IETF draft's `RateLimit-Policy` and `RateLimit`, and
-    /// `Retry-After` when limited.
+    /// `Retry-After` when limited. A convenience that allocates; adapters on the hot path use
+    /// ``value(of:)`` or ``withValue(of:_:)`` field by field.
     public var headers: [HTTPHeaderField] {
-        let windowSeconds = max(1, Self.wholeSecondsRoundedUp(milliseconds: limit.windowMilliseconds))
-        var headers = [
-            HTTPHeaderField(name: "X-RateLimit-Limit", value: String(limit.limit)),
-            HTTPHeaderField(name: "X-RateLimit-Remaining", value: String(remaining)),
-            HTTPHeaderField(name: "X-RateLimit-Reset", value: String(resetSeconds)),
-            HTTPHeaderField(name: "RateLimit-Policy", value: "\"default\";q=\(limit.limit);w=\(windowSeconds)"),
-            HTTPHeaderField(name: "RateLimit", value: "\"default\";r=\(remaining);t=\(resetSeconds)"),
-        ]
-        if let retryAfterSeconds {
-            headers.append(HTTPHeaderField(name: "Retry-After", value: String(retryAfterSeconds)))
+        RateLimitField.allCases.compactMap { field in
+            value(of: field).map { HTTPHeaderField(name: field.name, value: $0) }
         }
-        return headers
     }
+
+    /// The value of one field, or `nil` for `Retry-After` when the request is allowed.
+    ///
+    /// Numbers come back as small strings, held inline (no allocation); the `RateLimit-Policy` of
+    /// the Sentry limit is made once. Only the `RateLimit` field (17 bytes or more) and other limits'
+    /// policies are strings on the heap: render those with ``withValue(of:_:)`` to allocate nothing.
+    ///
+    /// - Parameter field: The field.
+    /// - Returns: Its value.
+    public func value(of field: RateLimitField) -> String? {
+        switch field {
+        case .limit: String(limit.limit)
+        case .remaining: String(remaining)
+        case .reset: String(resetSeconds)
+        case .policy where limit == .default: Self.defaultPolicy
+        case .retryAfter: retryAfterSeconds.map { String($0) }
+        case .policy, .rateLimit: withValue(of: field) { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// Renders the value of one field as ASCII into storage on the stack and calls `body` with it:
+    /// nothing is allocated. `nil` (and `body` is not called) for `Retry-After` when allowed.
+    ///
+    /// - Parameters:
+    ///   - field: The field.
+    ///   - body: Reads the bytes; they must not escape it.
+    /// - Returns: What `body` returns.
+    public func withValue<Result>(
+        of field: RateLimitField, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+    ) rethrows -> Result? {
+        if field == .retryAfter && isAllowed { return nil }
+        // The longest value: `"default";r=100000;t=4294968` (28 bytes).
+        var storage: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        return try withUnsafeMutableBytes(of: &storage) { raw in
+            var text = ASCIIWriter(raw.bindMemory(to: UInt8.self))
+            switch field {
+            case .limit: text.append(limit.limit)
+            case .remaining: text.append(remaining)
+            case .reset: text.append(resetSeconds)
+            case .policy:
+                text.append(#""default";q="#)
+                text.append(limit.limit)
+                text.append(";w=")
+                text.append(windowSeconds)
+            case .rateLimit:
+                text.append(#""default";r="#)
+                text.append(remaining)
+                text.append(";t=")
+                text.append(resetSeconds)
+            case .retryAfter: text.append(retryAfterSeconds ?? 0)
+            }
+            return try body(text.written)
+        }
+    }
+
+    /// The window in whole seconds, rounded up, at least 1: the policy's `w`.
+    var windowSeconds: Int { max(1, Self.wholeSecondsRoundedUp(milliseconds: limit.windowMilliseconds)) }
+
+    /// The `RateLimit-Policy` of the Sentry limit (60 per 60 s), made once.
+    static let defaultPolicy = #""default";q=60;w=60"#
 
     static func wholeSecondsRoundedUp(milliseconds: Int) -> Int {
         (max(0, milliseconds) + 999) / 1000

@@ -51,4 +51,54 @@ struct RateLimitDecisionTests {
                 "Retry-After": "604800",
             ])
     }
+
+    /// The header values as the first implementation wrote them, with string interpolation: the oracle.
+    static func interpolated(_ decision: RateLimitDecision) -> [String: String] {
+        let window = max(1, (decision.limit.windowMilliseconds + 999) / 1000)
+        let reset = decision.isAllowed ? (decision.resetAfterMilliseconds + 999) / 1000 : decision.retryAfterSeconds!
+        var values = [
+            "X-RateLimit-Limit": "\(decision.limit.limit)", "X-RateLimit-Remaining": "\(decision.remaining)",
+            "X-RateLimit-Reset": "\(reset)", "RateLimit-Policy": "\"default\";q=\(decision.limit.limit);w=\(window)",
+            "RateLimit": "\"default\";r=\(decision.remaining);t=\(reset)",
+        ]
+        if !decision.isAllowed { values["Retry-After"] = "\(max(1, (decision.resetAfterMilliseconds + 999) / 1000))" }
+        return values
+    }
+
+    @Test("Every field rendered in place equals string interpolation, for 20,000 random decisions and the extremes")
+    func renderedValues() throws {
+        var random = SplitMix64(seed: 0xF1E1D5)
+        var decisions = [
+            RateLimitDecision(
+                isAllowed: false,
+                limit: try RateLimit(limit: RateLimit.maximumLimit, window: RateLimit.maximumWindow),
+                remaining: RateLimit.maximumLimit, resetAfter: .milliseconds(Int64(UInt32.max))),
+            RateLimitDecision(isAllowed: true, limit: .default, remaining: 0, resetAfter: .zero),
+            RateLimitDecision(
+                isAllowed: true, limit: try RateLimit(limit: 1, window: .milliseconds(1)), remaining: 1,
+                resetAfter: .milliseconds(1)),
+        ]
+        for _ in 0..<20_000 {
+            let limit = try RateLimit(
+                limit: 1 + Int(random.next() % UInt64(RateLimit.maximumLimit)),
+                window: .milliseconds(1 + Int64(random.next() % 604_800_000)))
+            decisions.append(
+                RateLimitDecision(
+                    isAllowed: random.next() % 2 == 0, limit: limit,
+                    remaining: Int(random.next() % UInt64(limit.limit + 1)),
+                    resetAfter: .milliseconds(Int64(random.next() % (UInt64(UInt32.max) + 1)))))
+        }
+        for decision in decisions {
+            let expected = Self.interpolated(decision)
+            var rendered: [String: String] = [:]
+            var inPlace: [String: String] = [:]
+            for field in RateLimitField.allCases {
+                rendered[field.name] = decision.value(of: field)
+                inPlace[field.name] = decision.withValue(of: field) { String(decoding: $0, as: UTF8.self) }
+            }
+            #expect(rendered == expected && inPlace == expected, "\(decision)")
+            #expect(decision.headers.map(\.name) == RateLimitField.allCases.map(\.name).filter { expected[$0] != nil })
+        }
+        #expect(RateLimitDecision.defaultPolicy == Self.interpolated(decisions[1])["RateLimit-Policy"])
+    }
 }
