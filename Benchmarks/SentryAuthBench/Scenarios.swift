@@ -61,6 +61,7 @@ enum Scenarios {
 
     static func baselines() -> [Benchmark] {
         let box = Box()
+        let shared = Box()
         let clock = SystemMonotonicClock()
         nonisolated(unsafe) let a = UnsafeRawBufferPointer(bytesA)
         nonisolated(unsafe) let b = UnsafeRawBufferPointer(bytesSame)
@@ -70,6 +71,16 @@ enum Scenarios {
                     let current = box.atomic.load(ordering: .relaxed)
                     blackHole(
                         box.atomic.compareExchange(
+                            expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing))
+                }
+            },
+            // The same on one word from two threads at once: the cache line moves between the cores
+            // on every operation. The floor for any state two threads write, such as one key's limiter.
+            Benchmark("baseline.atomic-cas.2threads", threads: 2) { iterations in
+                for _ in 0..<iterations {
+                    let current = shared.atomic.load(ordering: .relaxed)
+                    blackHole(
+                        shared.atomic.compareExchange(
                             expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing))
                 }
             },

@@ -35,8 +35,10 @@
 /// // From a change feed: keys.invalidate(keyID: changedID)
 /// ```
 ///
-/// The read side takes one of 16 short pthread locks (a dictionary probe and a clock comparison);
-/// it is not lock-free yet.
+/// **A hit takes no lock.** Confirmed entries are also published in a lock-free index per shard
+/// (see `CacheIndex`): a fresh hit is a probe of an open-addressing table and a clock comparison,
+/// synchronous and without a lock (the gate asks it before anything else). A miss, a stale or an
+/// unconfirmed entry takes the shard's lock: loads, single flight and the fallback live there.
 public final class CachedKeyStore: KeyStore {
     /// The store behind the cache.
     public let base: any KeyStore
@@ -73,12 +75,16 @@ public final class CachedKeyStore: KeyStore {
         var loads: [KeyDigest: Load] = [:]
         var nextToken: UInt64 = 0
 
-        mutating func remember(_ digest: KeyDigest, _ entry: Entry, capacity: Int) {
+        /// Stores a confirmed entry (and publishes it in `index`), dropping the oldest beyond `capacity`.
+        mutating func remember(_ digest: KeyDigest, _ entry: Entry, capacity: Int, index: CacheIndex) {
             if entries.updateValue(entry, forKey: digest) == nil { order.append(digest) }
+            index.insert(CacheIndex.Entry(digest: digest, record: entry.record, loadedAt: entry.loadedAt))
             while entries.count > capacity, orderStart < order.count {
-                entries[order[orderStart]] = nil
+                let oldest = order[orderStart]
+                if entries.removeValue(forKey: oldest) != nil { index.remove(oldest) }
                 orderStart += 1
             }
+            index.synchronize()
             if orderStart > 1024 && orderStart * 2 > order.count {
                 order.removeFirst(orderStart)
                 orderStart = 0
@@ -87,6 +93,8 @@ public final class CachedKeyStore: KeyStore {
     }
 
     private let shards: [Locked<Shard>]
+    /// Each shard's lock-free index of its confirmed entries; changed only under the shard's lock.
+    private let indexes: [CacheIndex]
     /// Which digest each cached record's identifier has, for ``invalidate(keyID:)``.
     private let digestsByID = Locked<[APIKeyID: KeyDigest]>([:])
 
@@ -108,18 +116,26 @@ public final class CachedKeyStore: KeyStore {
         self.maximumEntries = max(Self.shardCount, maximumEntries)
         self.clock = clock
         shards = (0..<Self.shardCount).map { _ in Locked(Shard()) }
+        let capacity = self.maximumEntries / Self.shardCount
+        indexes = (0..<Self.shardCount).map { _ in CacheIndex(capacity: capacity) }
     }
 
-    private func shard(_ digest: KeyDigest) -> Locked<Shard> {
-        shards[Int(truncatingIfNeeded: digest.word0 & UInt64(Self.shardCount - 1))]
+    private func shardNumber(_ digest: KeyDigest) -> Int {
+        Int(truncatingIfNeeded: digest.word0 & UInt64(Self.shardCount - 1))
     }
+
+    private func shard(_ digest: KeyDigest) -> Locked<Shard> { shards[shardNumber(digest)] }
 
     private var capacityPerShard: Int { maximumEntries / Self.shardCount }
 
     private func isFresh(_ entry: Entry, at now: MonotonicInstant) -> Bool {
-        let age = now.nanoseconds &- entry.loadedAt.nanoseconds
-        let bound = entry.record == nil ? negativeFreshness : freshness
-        return now.nanoseconds >= entry.loadedAt.nanoseconds && age < UInt64(bound.nanoseconds)
+        isFresh(loadedAt: entry.loadedAt, isKnown: entry.record != nil, at: now)
+    }
+
+    private func isFresh(loadedAt: MonotonicInstant, isKnown: Bool, at now: MonotonicInstant) -> Bool {
+        let age = now.nanoseconds &- loadedAt.nanoseconds
+        let bound = isKnown ? freshness : negativeFreshness
+        return now.nanoseconds >= loadedAt.nanoseconds && age < UInt64(bound.nanoseconds)
     }
 
     // MARK: The cached look-up
@@ -131,8 +147,9 @@ public final class CachedKeyStore: KeyStore {
     /// - Returns: The record, if one has that digest.
     /// - Throws: The store's errors; nothing is cached then.
     public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
-        let shard = shard(digest)
         let now = clock.now()
+        if let hit = freshAnswer(forDigest: digest, at: now) { return hit }
+        let shard = shard(digest)
         enum Step {
             case hit(KeyRecord?)
             case wait(Task<KeyRecord?, any Error>)
@@ -172,7 +189,9 @@ public final class CachedKeyStore: KeyStore {
             let stored = shard.withLock { state -> Bool in
                 guard state.loads[digest]?.token == token else { return false }
                 state.loads[digest] = nil
-                state.remember(digest, Entry(record: result, loadedAt: now), capacity: capacityPerShard)
+                state.remember(
+                    digest, Entry(record: result, loadedAt: now), capacity: capacityPerShard,
+                    index: indexes[shardNumber(digest)])
                 return true
             }
             if stored, let result { digestsByID.withLock { $0[result.id] = digest } }
@@ -184,11 +203,14 @@ public final class CachedKeyStore: KeyStore {
     /// `.some(record)` (`.some(nil)` for a digest known to be unknown), or `nil` when only the store
     /// can answer. The gate's synchronous path.
     func freshAnswer(forDigest digest: KeyDigest) -> KeyRecord?? {
-        let now = clock.now()
-        return shard(digest).withLock { state in
-            guard let entry = state.entries[digest], entry.confirmed, isFresh(entry, at: now) else { return nil }
-            return .some(entry.record)
-        }
+        freshAnswer(forDigest: digest, at: clock.now())
+    }
+
+    /// The lock-free look-up: the shard's index holds only confirmed entries.
+    private func freshAnswer(forDigest digest: KeyDigest, at now: MonotonicInstant) -> KeyRecord?? {
+        indexes[shardNumber(digest)].withEntry(for: digest) { entry -> KeyRecord?? in
+            isFresh(loadedAt: entry.loadedAt, isKnown: entry.record != nil, at: now) ? .some(entry.record) : .none
+        } ?? .none
     }
 
     /// An unconfirmed entry still within its freshness, served when the store failed; `nil` when
@@ -206,9 +228,12 @@ public final class CachedKeyStore: KeyStore {
     ///
     /// - Parameter digest: The digest of a key that changed.
     public func invalidate(digest: KeyDigest) {
+        let index = indexes[shardNumber(digest)]
         shard(digest).withLock { state in
             state.entries[digest] = nil
             state.loads[digest] = nil
+            index.remove(digest)
+            index.synchronize()
         }
     }
 
@@ -225,13 +250,15 @@ public final class CachedKeyStore: KeyStore {
     /// freshness. What a change feed does when its connection drops: changes may now go unannounced,
     /// but a database that is down too should not turn every key into an error at once.
     public func unconfirmAll() {
-        for shard in shards {
+        for (shard, index) in zip(shards, indexes) {
             shard.withLock { state in
                 state.entries = state.entries.mapValues { entry in
                     var entry = entry
                     entry.confirmed = false
                     return entry
                 }
+                index.removeAll()
+                index.synchronize()
             }
         }
     }
@@ -239,9 +266,11 @@ public final class CachedKeyStore: KeyStore {
     /// Drops everything: what a change feed does when it may have missed changes (it listens again
     /// after a lost connection).
     public func invalidateAll() {
-        for shard in shards {
+        for (shard, index) in zip(shards, indexes) {
             shard.withLock { state in
                 state = Shard(nextToken: state.nextToken)
+                index.removeAll()
+                index.synchronize()
             }
         }
         digestsByID.withLock { $0.removeAll() }
