@@ -145,10 +145,14 @@ public struct RequestGate: Sendable {
         case .failure(.invalid(let error)):
             return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
         }
-        let found: KeyRecord?
-        if let answer = synchronousKeys?.answer(forDigest: digest) {
-            found = answer
-        } else {
+        switch synchronousKeys?.answer(forDigest: digest) {
+        case .some(.some(let stored)):
+            // Shared, not copied: the rest of the request reads the stored record in place.
+            return try await evaluate(request, record: stored.record, digest: digest, at: instant)
+        case .some(.none):
+            return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
+        case .none:
+            let found: KeyRecord?
             do {
                 found = try await keys.record(forDigest: digest)
             } catch let error as CancellationError {
@@ -156,12 +160,23 @@ public struct RequestGate: Sendable {
             } catch {
                 return .refused(unavailable(.keyStoreUnavailable, key: nil))
             }
+            guard let found else { return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true)) }
+            return try await evaluate(request, record: found, digest: digest, at: instant)
         }
-        let verification = KeyVerification(found: found, digest: digest, now: wallClock.now)
-        let record: KeyRecord
-        switch verification {
-        case .valid(let valid): record = valid
-        case .rejected(let rejection): return .refused(unauthorized(.invalidKey(rejection), tokenPresented: true))
+    }
+
+    /// Steps 1 (what is left of it) to 5, once the record for the presented digest is found.
+    private func evaluate(
+        _ request: GateRequest, record: KeyRecord, digest: KeyDigest, at instant: MonotonicInstant
+    ) async throws -> GateDecision {
+        // 1. The digest confirmed in constant time; the record's own rule for revocation and expiry.
+        guard record.digest == digest else {
+            return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
+        }
+        switch record.status(at: wallClock.now()) {
+        case .active: break
+        case .revoked: return .refused(unauthorized(.invalidKey(.revoked), tokenPresented: true))
+        case .expired: return .refused(unauthorized(.invalidKey(.expired), tokenPresented: true))
         }
 
         // 2. Client address.
@@ -284,12 +299,12 @@ private enum SynchronousKeyStore: Sendable {
         }
     }
 
-    /// `.some(record)` or `.some(nil)` when the store knows the answer now; `nil` when it must be
-    /// asked asynchronously (a cache miss, a stale or unconfirmed entry).
-    func answer(forDigest digest: KeyDigest) -> KeyRecord?? {
+    /// `.some(stored)` or `.some(nil)` (an unknown digest) when the store knows the answer now;
+    /// `nil` when it must be asked asynchronously (a cache miss, a stale or unconfirmed entry).
+    func answer(forDigest digest: KeyDigest) -> StoredRecord?? {
         switch self {
-        case .inMemory(let store): .some(store.recordNow(forDigest: digest))
-        case .cached(let store): store.freshAnswer(forDigest: digest)
+        case .inMemory(let store): .some(store.storedRecord(forDigest: digest))
+        case .cached(let store): store.freshAnswer(forDigest: digest, at: store.clock.now())
         }
     }
 }

@@ -35,12 +35,13 @@ final class CacheIndex: @unchecked Sendable {
     /// One cached answer, immutable once published.
     final class Entry: Sendable {
         let digest: KeyDigest
-        let record: KeyRecord?
+        /// The record, or `nil` for a digest the store does not know.
+        let stored: StoredRecord?
         let loadedAt: MonotonicInstant
 
-        init(digest: KeyDigest, record: KeyRecord?, loadedAt: MonotonicInstant) {
+        init(digest: KeyDigest, stored: StoredRecord?, loadedAt: MonotonicInstant) {
             self.digest = digest
-            self.record = record
+            self.stored = stored
             self.loadedAt = loadedAt
         }
     }

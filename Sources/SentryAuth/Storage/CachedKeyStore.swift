@@ -78,7 +78,8 @@ public final class CachedKeyStore: KeyStore {
         /// Stores a confirmed entry (and publishes it in `index`), dropping the oldest beyond `capacity`.
         mutating func remember(_ digest: KeyDigest, _ entry: Entry, capacity: Int, index: CacheIndex) {
             if entries.updateValue(entry, forKey: digest) == nil { order.append(digest) }
-            index.insert(CacheIndex.Entry(digest: digest, record: entry.record, loadedAt: entry.loadedAt))
+            index.insert(
+                CacheIndex.Entry(digest: digest, stored: entry.record.map(StoredRecord.init), loadedAt: entry.loadedAt))
             while entries.count > capacity, orderStart < order.count {
                 let oldest = order[orderStart]
                 if entries.removeValue(forKey: oldest) != nil { index.remove(oldest) }
@@ -148,7 +149,7 @@ public final class CachedKeyStore: KeyStore {
     /// - Throws: The store's errors; nothing is cached then.
     public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
         let now = clock.now()
-        if let hit = freshAnswer(forDigest: digest, at: now) { return hit }
+        if let hit = freshAnswer(forDigest: digest, at: now) { return hit?.record }
         let shard = shard(digest)
         enum Step {
             case hit(KeyRecord?)
@@ -199,17 +200,12 @@ public final class CachedKeyStore: KeyStore {
         }
     }
 
-    /// The cached answer for `digest` if it is fresh and confirmed, without suspending:
-    /// `.some(record)` (`.some(nil)` for a digest known to be unknown), or `nil` when only the store
-    /// can answer. The gate's synchronous path.
-    func freshAnswer(forDigest digest: KeyDigest) -> KeyRecord?? {
-        freshAnswer(forDigest: digest, at: clock.now())
-    }
-
-    /// The lock-free look-up: the shard's index holds only confirmed entries.
-    private func freshAnswer(forDigest digest: KeyDigest, at now: MonotonicInstant) -> KeyRecord?? {
-        indexes[shardNumber(digest)].withEntry(for: digest) { entry -> KeyRecord?? in
-            isFresh(loadedAt: entry.loadedAt, isKnown: entry.record != nil, at: now) ? .some(entry.record) : .none
+    /// The lock-free look-up, sharing the stored record: `.some(nil)` for a digest known to be
+    /// unknown, `nil` when only the locked path can answer. The shard's index holds only confirmed
+    /// entries.
+    func freshAnswer(forDigest digest: KeyDigest, at now: MonotonicInstant) -> StoredRecord?? {
+        indexes[shardNumber(digest)].withEntry(for: digest) { entry -> StoredRecord?? in
+            isFresh(loadedAt: entry.loadedAt, isKnown: entry.stored != nil, at: now) ? .some(entry.stored) : .none
         } ?? .none
     }
 

@@ -18,12 +18,12 @@ public final class InMemoryKeyStore: KeyStore {
     /// Records are kept by digest, the gate's look-up (one probe, the digest's first word hashed);
     /// identifiers lead to digests.
     private struct State {
-        var byDigest: [KeyDigest: KeyRecord] = [:]
+        var byDigest: [KeyDigest: StoredRecord] = [:]
         var digestByID: [APIKeyID: KeyDigest] = [:]
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
         var events: [APIKeyID: [KeyEvent]] = [:]
 
-        func record(withID id: APIKeyID) -> KeyRecord? { digestByID[id].flatMap { byDigest[$0] } }
+        func record(withID id: APIKeyID) -> KeyRecord? { digestByID[id].flatMap { byDigest[$0]?.record } }
     }
 
     private let state = Locked(State())
@@ -52,6 +52,11 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The record, if one has that digest.
     public func recordNow(forDigest digest: KeyDigest) -> KeyRecord? {
+        state.withLock { $0.byDigest[digest]?.record }
+    }
+
+    /// The stored record for `digest`, shared, not copied: the gate's synchronous look-up.
+    func storedRecord(forDigest digest: KeyDigest) -> StoredRecord? {
         state.withLock { $0.byDigest[digest] }
     }
 
@@ -76,7 +81,7 @@ public final class InMemoryKeyStore: KeyStore {
 
     /// Every record in the store, ordered by creation time, then identifier.
     public var allRecords: [KeyRecord] {
-        state.withLock { Array($0.byDigest.values) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        state.withLock { $0.byDigest.values.map(\.record) }.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     /// Adds a new record.
@@ -95,7 +100,7 @@ public final class InMemoryKeyStore: KeyStore {
         guard state.digestByID[record.id] == nil, state.byDigest[record.digest] == nil else {
             throw .duplicateKey
         }
-        state.byDigest[record.digest] = record
+        state.byDigest[record.digest] = StoredRecord(record)
         state.digestByID[record.id] = record.digest
         state.idsByMerchant[record.merchantID, default: []].insert(record.id)
     }
@@ -112,8 +117,8 @@ public final class InMemoryKeyStore: KeyStore {
             throw KeyStoreError.identityChanged
         }
         return state.withLock { state in
-            guard state.byDigest[current.digest] == current else { return false }
-            state.byDigest[current.digest] = new
+            guard state.byDigest[current.digest]?.record == current else { return false }
+            state.byDigest[current.digest] = StoredRecord(new)
             return true
         }
     }
@@ -124,7 +129,7 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
     public func remove(_ current: KeyRecord) async -> Bool {
         state.withLock { state in
-            guard state.byDigest[current.digest] == current else { return false }
+            guard state.byDigest[current.digest]?.record == current else { return false }
             state.byDigest[current.digest] = nil
             state.digestByID[current.id] = nil
             state.idsByMerchant[current.merchantID]?.remove(current.id)
@@ -146,7 +151,7 @@ public final class InMemoryKeyStore: KeyStore {
                     continue
                 }
                 record.lastUsedAt = time
-                state.byDigest[record.digest] = record
+                state.byDigest[record.digest] = StoredRecord(record)
             }
         }
     }
@@ -176,8 +181,8 @@ public final class InMemoryKeyStore: KeyStore {
             throw KeyStoreError.identityChanged
         }
         return state.withLock { state in
-            guard state.byDigest[current.digest] == current else { return false }
-            state.byDigest[current.digest] = new
+            guard state.byDigest[current.digest]?.record == current else { return false }
+            state.byDigest[current.digest] = StoredRecord(new)
             state.events[current.id, default: []].append(event)
             return true
         }

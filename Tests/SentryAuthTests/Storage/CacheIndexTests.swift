@@ -12,7 +12,7 @@ struct CacheIndexTests {
     }
 
     static func entry(_ digest: KeyDigest) -> CacheIndex.Entry {
-        CacheIndex.Entry(digest: digest, record: nil, loadedAt: MonotonicInstant(nanoseconds: digest.word3))
+        CacheIndex.Entry(digest: digest, stored: nil, loadedAt: MonotonicInstant(nanoseconds: digest.word3))
     }
 
     static func found(_ index: CacheIndex, _ digest: KeyDigest) -> UInt64? {
@@ -36,7 +36,7 @@ struct CacheIndexTests {
             } else if oracle[digest] != nil || oracle.count < 40 {
                 let value = UInt64(step)
                 index.insert(
-                    CacheIndex.Entry(digest: digest, record: nil, loadedAt: MonotonicInstant(nanoseconds: value)))
+                    CacheIndex.Entry(digest: digest, stored: nil, loadedAt: MonotonicInstant(nanoseconds: value)))
                 oracle[digest] = value
             }
             index.synchronize()
