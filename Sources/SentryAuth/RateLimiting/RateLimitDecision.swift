@@ -89,6 +89,7 @@ public struct RateLimitDecision: Sendable, Hashable {
     ///   - field: The field.
     ///   - body: Reads the bytes; they must not escape it.
     /// - Returns: What `body` returns.
+    @inlinable
     public func withValue<Result>(
         of field: RateLimitField, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
     ) rethrows -> Result? {
@@ -118,11 +119,13 @@ public struct RateLimitDecision: Sendable, Hashable {
     }
 
     /// The window in whole seconds, rounded up, at least 1: the policy's `w`.
+    @usableFromInline
     var windowSeconds: Int { max(1, Self.wholeSecondsRoundedUp(milliseconds: limit.windowMilliseconds)) }
 
     /// The `RateLimit-Policy` of the Sentry limit (60 per 60 s), made once.
     static let defaultPolicy = #""default";q=60;w=60"#
 
+    @usableFromInline
     static func wholeSecondsRoundedUp(milliseconds: Int) -> Int {
         (max(0, milliseconds) + 999) / 1000
     }
