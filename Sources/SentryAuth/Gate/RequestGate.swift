@@ -134,24 +134,13 @@ public struct RequestGate: Sendable {
     /// - Throws: Only `CancellationError`, when the task is cancelled while a store is asked. A store
     ///   that fails gives a 503 refusal, not an error.
     public func evaluate(_ request: GateRequest) async throws -> GateDecision {
-        let instant = clock.now()
-
-        // 1. Credentials: parsed, validated and hashed in place, in the header's own bytes.
-        let digest: KeyDigest
-        switch Self.presentedDigest(request.authorization, format: format) {
-        case .success(let presented): digest = presented
-        case .failure(.missing): return .refused(unauthorized(.missingCredentials, tokenPresented: false))
-        case .failure(.malformed): return .refused(unauthorized(.malformedAuthorization, tokenPresented: true))
-        case .failure(.invalid(let error)):
-            return .refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true))
-        }
-        switch synchronousKeys?.answer(forDigest: digest) {
-        case .some(.some(let stored)):
-            // Shared, not copied: the rest of the request reads the stored record in place.
-            return try await evaluate(request, record: stored.record, digest: digest, at: instant)
-        case .some(.none):
-            return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
-        case .none:
+        // The steps run in synchronous code, which borrows the gate and the record; this async
+        // function only carries a request across a store that suspends. (An async frame that used
+        // them would copy them, retaining objects every request shares: the policy, the stores.)
+        switch begin(request) {
+        case .decided(let decision):
+            return decision
+        case .lookUp(let digest, let instant):
             let found: KeyRecord?
             do {
                 found = try await keys.record(forDigest: digest)
@@ -161,14 +150,120 @@ public struct RequestGate: Sendable {
                 return .refused(unavailable(.keyStoreUnavailable, key: nil))
             }
             guard let found else { return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true)) }
-            return try await evaluate(request, record: found, digest: digest, at: instant)
+            // A store that suspends: one object per request, beside a round trip.
+            switch proceed(request, stored: StoredRecord(found), digest: digest, at: instant) {
+            case .decided(let decision): return decision
+            case .limit(let pending): return try await limit(pending)
+            }
+        case .limit(let pending):
+            return try await limit(pending)
         }
     }
 
-    /// Steps 1 (what is left of it) to 5, once the record for the presented digest is found.
-    private func evaluate(
-        _ request: GateRequest, record: KeyRecord, digest: KeyDigest, at instant: MonotonicInstant
-    ) async throws -> GateDecision {
+    /// How far the synchronous part got.
+    private enum Progress {
+        /// Decided without suspending.
+        case decided(GateDecision)
+        /// Credentials checked; the key store must be asked asynchronously.
+        case lookUp(KeyDigest, MonotonicInstant)
+        /// Steps 1 to 4 passed; the rate-limit store must be asked asynchronously.
+        case limit(PendingLimit)
+    }
+
+    /// What step 5 needs when the rate-limit store suspends.
+    private struct PendingLimit {
+        let stored: StoredRecord
+        let match: EndpointMatch
+        let cost: Int
+        let instant: MonotonicInstant
+    }
+
+    /// What ``proceed(_:stored:digest:at:)`` leaves to do.
+    private enum Remaining {
+        case decided(GateDecision)
+        case limit(PendingLimit)
+    }
+
+    /// Step 1, and everything after it that the stores can answer without suspending.
+    @inline(never)
+    private func begin(_ request: GateRequest) -> Progress {
+        let instant = clock.now()
+
+        // 1. Credentials: parsed, validated and hashed in place, in the header's own bytes.
+        let digest: KeyDigest
+        switch Self.presentedDigest(request.authorization, format: format) {
+        case .success(let presented): digest = presented
+        case .failure(.missing): return .decided(.refused(unauthorized(.missingCredentials, tokenPresented: false)))
+        case .failure(.malformed):
+            return .decided(.refused(unauthorized(.malformedAuthorization, tokenPresented: true)))
+        case .failure(.invalid(let error)):
+            return .decided(.refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true)))
+        }
+        switch synchronousKeys?.answer(forDigest: digest) {
+        case .some(.some(let stored)):
+            switch proceed(request, stored: stored, digest: digest, at: instant) {
+            case .decided(let decision): return .decided(decision)
+            case .limit(let pending): return .limit(pending)
+            }
+        case .some(.none):
+            return .decided(.refused(unauthorized(.invalidKey(.unknown), tokenPresented: true)))
+        case .none:
+            return .lookUp(digest, instant)
+        }
+    }
+
+    /// The rest of step 1 (the record found for the digest) to step 5, if the rate-limit store can
+    /// answer without suspending.
+    private func proceed(
+        _ request: GateRequest, stored: StoredRecord, digest: KeyDigest, at instant: MonotonicInstant
+    ) -> Remaining {
+        let record = stored.record
+        let match: EndpointMatch
+        switch admit(request, record: record, digest: digest) {
+        case .refused(let refusal): return .decided(.refused(refusal))
+        case .admitted(let admitted): match = admitted
+        }
+        // 5. Rate limit: the only step that changes state.
+        let cost = request.cost ?? match.cost
+        if !(0...record.rateLimit.limit).contains(cost) {
+            // A cost this key can never pay: refused, and nothing is spent.
+            let decision = RateLimitDecision(
+                isAllowed: false, limit: record.rateLimit, remaining: 0, resetAfter: record.rateLimit.window)
+            return .decided(finish(record: record, match: match, decision: decision, at: instant))
+        }
+        guard let limits = synchronousLimits else {
+            return .limit(PendingLimit(stored: stored, match: match, cost: cost, instant: instant))
+        }
+        // Only an invalid cost makes it throw, and that is excluded above.
+        guard let decision = try? limits.acquireNow(record.id, cost: cost, limit: record.rateLimit, at: instant) else {
+            return .decided(.refused(unavailable(.rateLimitStoreUnavailable, key: record.id)))
+        }
+        return .decided(finish(record: record, match: match, decision: decision, at: instant))
+    }
+
+    /// Step 5 through a rate-limit store that suspends.
+    private func limit(_ pending: PendingLimit) async throws -> GateDecision {
+        let record = pending.stored.record
+        let decision: RateLimitDecision
+        do {
+            decision = try await rateLimits.acquire(
+                record.id, cost: pending.cost, limit: record.rateLimit, at: pending.instant)
+        } catch let error as CancellationError {
+            throw error
+        } catch {
+            return .refused(unavailable(.rateLimitStoreUnavailable, key: record.id))
+        }
+        return finish(record: record, match: pending.match, decision: decision, at: pending.instant)
+    }
+
+    /// What steps 1 to 4 decided.
+    private enum Admission {
+        case admitted(EndpointMatch)
+        case refused(GateRefusal)
+    }
+
+    /// The rest of step 1 (the record found for the digest) and steps 2 to 4, which change nothing.
+    private func admit(_ request: GateRequest, record: KeyRecord, digest: KeyDigest) -> Admission {
         // 1. The digest confirmed in constant time; the record's own rule for revocation and expiry.
         guard record.digest == digest else {
             return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
@@ -200,27 +295,13 @@ public struct RequestGate: Sendable {
                     .insufficientScope(missing: missing), key: record.id,
                     challenge: "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(needed)\""))
         }
+        return .admitted(match)
+    }
 
-        // 5. Rate limit: the only step that changes state.
-        let cost = request.cost ?? match.cost
-        let decision: RateLimitDecision
-        if (0...record.rateLimit.limit).contains(cost) {
-            do {
-                if let limits = synchronousLimits {
-                    decision = try limits.acquireNow(record.id, cost: cost, limit: record.rateLimit, at: instant)
-                } else {
-                    decision = try await rateLimits.acquire(record.id, cost: cost, limit: record.rateLimit, at: instant)
-                }
-            } catch let error as CancellationError {
-                throw error
-            } catch {
-                return .refused(unavailable(.rateLimitStoreUnavailable, key: record.id))
-            }
-        } else {
-            // A cost this key can never pay: refused, and nothing is spent.
-            decision = RateLimitDecision(
-                isAllowed: false, limit: record.rateLimit, remaining: 0, resetAfter: record.rateLimit.window)
-        }
+    /// Step 5's outcome: 429 with the headers, or the principal.
+    private func finish(
+        record: KeyRecord, match: EndpointMatch, decision: RateLimitDecision, at instant: MonotonicInstant
+    ) -> GateDecision {
         guard decision.isAllowed else {
             let seconds = decision.retryAfterSeconds ?? 1
             return .refused(

@@ -76,6 +76,7 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
         return tryAcquire(cost: cost, at: instant) ?? retiredDecision
     }
 
+    @inline(__always)
     func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
         let cost = UInt64(cost)
         let limitCount = UInt64(limit.limit)

@@ -126,6 +126,7 @@ public final class SlidingWindowLimiter: Sendable {
 
     /// The decision for a cost already checked to be in 0...limit, or `nil` when a store has retired
     /// this limiter.
+    @inline(__always)
     func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
         let cost = UInt64(cost)
         let now = min(instant.nanoseconds / 1_000_000, Self.timeLimit)  // rounded down, for checking
@@ -155,7 +156,8 @@ public final class SlidingWindowLimiter: Sendable {
             if admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now {
                 // Refused: enough quota frees up when unit k leaves the window.
                 let wait = admittedAt - 1 + windowMilliseconds - now
-                let remaining = slotCount - inWindow(count: count, now: now).used
+                // For a cost of 1, unit k is the oldest of the last `limit`: all of them are inside.
+                let remaining = cost == 1 ? 0 : slotCount - inWindow(count: count, now: now).used
                 return RateLimitDecision(
                     isAllowed: false, limit: limit, remaining: UInt32(remaining), resetAfterMilliseconds: UInt32(wait))
             }
