@@ -7,6 +7,7 @@ let usage = """
            sentry-auth-bench --run NAME --iterations N      (one scenario, untimed: for valgrind)
            sentry-auth-bench --ct-probe same|first|last [--ct-target bytes|digest] --iterations N
            sentry-auth-bench --dudect [--measurements N]
+           sentry-auth-bench --bytes-per-key                (heap bytes per key in the in-memory limiter store)
 
     Options:
       --filter SUBSTRING   Only benchmarks whose name contains SUBSTRING
@@ -28,6 +29,7 @@ if arguments.contains("--help") || arguments.contains("-h") {
 }
 let known: Set<String> = [
     "--filter", "--quick", "--json", "--run", "--iterations", "--ct-probe", "--ct-target", "--dudect", "--measurements",
+    "--bytes-per-key",
 ]
 for (index, argument) in arguments.enumerated() where argument.hasPrefix("-") && !known.contains(argument) {
     let previous = index > 0 ? arguments[index - 1] : ""
@@ -40,6 +42,10 @@ for (index, argument) in arguments.enumerated() where argument.hasPrefix("-") &&
 if let probe = option("--ct-probe") {
     Probes.constantTime(
         probe, target: option("--ct-target") ?? "bytes", iterations: Int(option("--iterations") ?? "") ?? 100_000)
+    exit(0)
+}
+if arguments.contains("--bytes-per-key") {
+    Probes.bytesPerKey()
     exit(0)
 }
 if arguments.contains("--dudect") {
@@ -89,11 +95,4 @@ if json {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     print(String(decoding: try! encoder.encode(Report(benchmarks: order.compactMap { results[$0] })), as: UTF8.self))
-} else if let sha = results["sha256.key"], let limiter = results["limiter.exact.1key.1thread.clock"],
-    let gate = results["gate.allowed"]
-{
-    print(
-        String(
-            format: "gate.allowed / (sha256.key + limiter.exact.1key.1thread.clock) = %.2f×",
-            gate.ns_per_op / (sha.ns_per_op + limiter.ns_per_op)))
 }

@@ -6,9 +6,11 @@
 
 /// A ``KeyStore`` in process memory, safe to use from any number of tasks at once.
 ///
-/// Every call takes one short critical section under a pthread mutex, so the store is linearizable.
-/// Records are lost when the process ends; use it for tests, demos, and single-process servers that
-/// load their keys at start-up.
+/// Changes take one short critical section under a pthread mutex, so the store is linearizable. The
+/// gate's look-up by digest takes only the lock of one of 64 shards of the records, so requests
+/// with different keys on different threads rarely touch the same lock. Records are lost when the
+/// process ends; use it for tests, demos, and single-process servers that load their keys at
+/// start-up.
 ///
 /// ```swift
 /// let store = InMemoryKeyStore()
@@ -18,7 +20,8 @@ public final class InMemoryKeyStore: KeyStore {
     /// Records are kept by digest, the gate's look-up (one probe, the digest's first word hashed);
     /// identifiers lead to digests.
     private struct State {
-        var byDigest: [KeyDigest: StoredRecord] = [:]
+        /// Changed only with the state's lock held; read by digest with only a shard's lock.
+        let byDigest = RecordsByDigest()
         var digestByID: [APIKeyID: KeyDigest] = [:]
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
         var events: [APIKeyID: [KeyEvent]] = [:]
@@ -26,16 +29,33 @@ public final class InMemoryKeyStore: KeyStore {
         func record(withID id: APIKeyID) -> KeyRecord? { digestByID[id].flatMap { byDigest[$0]?.record } }
     }
 
+    /// The records by digest, in 64 shards, each behind its own lock.
+    private final class RecordsByDigest: Sendable {
+        private let shards = (0..<64).map { _ in Locked<[KeyDigest: StoredRecord]>([:]) }
+
+        subscript(digest: KeyDigest) -> StoredRecord? {
+            get { shards[Int(truncatingIfNeeded: digest.word0 & 63)].withLock { $0[digest] } }
+            set { shards[Int(truncatingIfNeeded: digest.word0 & 63)].withLock { $0[digest] = newValue } }
+        }
+
+        var values: [StoredRecord] { shards.flatMap { $0.withLock { Array($0.values) } } }
+    }
+
     private let state = Locked(State())
+    /// The same object as `state`'s, reachable without its lock.
+    private let byDigest: RecordsByDigest
 
     /// Creates an empty store.
-    public init() {}
+    public init() {
+        byDigest = state.withLock { $0.byDigest }
+    }
 
     /// Creates a store holding `records`.
     ///
     /// - Parameter records: Records with distinct identifiers and digests.
     /// - Throws: ``KeyStoreError/duplicateKey`` when two records share an identifier or digest.
-    public init(_ records: some Sequence<KeyRecord>) throws(KeyStoreError) {
+    public convenience init(_ records: some Sequence<KeyRecord>) throws(KeyStoreError) {
+        self.init()
         for record in records { try insertNow(record) }
     }
 
@@ -52,12 +72,12 @@ public final class InMemoryKeyStore: KeyStore {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The record, if one has that digest.
     public func recordNow(forDigest digest: KeyDigest) -> KeyRecord? {
-        state.withLock { $0.byDigest[digest]?.record }
+        byDigest[digest]?.record
     }
 
     /// The stored record for `digest`, shared, not copied: the gate's synchronous look-up.
     func storedRecord(forDigest digest: KeyDigest) -> StoredRecord? {
-        state.withLock { $0.byDigest[digest] }
+        byDigest[digest]
     }
 
     /// The record with the identifier `id`, or `nil`.
