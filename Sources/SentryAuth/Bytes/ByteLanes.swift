@@ -48,6 +48,26 @@ enum ByteLanes {
         UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress! + offset).loadUnaligned(as: UInt64.self))
     }
 
+    /// Whether every byte of `bytes` is accepted: whole words by `rejected` (0x80 in each lane it
+    /// refuses), the last few bytes one by one by `accepts`. No early exit within the words.
+    @inline(__always)
+    static func allSatisfy(
+        _ bytes: UnsafeBufferPointer<UInt8>, rejected: (UInt64) -> UInt64, accepts: (UInt8) -> Bool
+    ) -> Bool {
+        var offset = 0
+        var refused: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            refused |= rejected(load(bytes, at: offset))
+            offset += 8
+        }
+        guard refused == 0 else { return false }
+        while offset < bytes.count {
+            guard accepts(bytes[offset]) else { return false }
+            offset += 1
+        }
+        return true
+    }
+
     /// The index of the first lane set in a non-zero lane mask.
     @inline(__always)
     static func firstLane(_ mask: UInt64) -> Int { mask.trailingZeroBitCount >> 3 }

@@ -369,12 +369,15 @@ public struct RequestGate: Sendable {
 private enum SynchronousKeyStore: Sendable {
     case inMemory(InMemoryKeyStore)
     case cached(CachedKeyStore)
+    case file(FileKeyStore)
 
     init?(_ store: any KeyStore) {
         if let store = store as? InMemoryKeyStore {
             self = .inMemory(store)
         } else if let store = store as? CachedKeyStore {
             self = .cached(store)
+        } else if let store = store as? FileKeyStore {
+            self = .file(store)
         } else {
             return nil
         }
@@ -384,8 +387,16 @@ private enum SynchronousKeyStore: Sendable {
     /// `nil` when it must be asked asynchronously (a cache miss, a stale or unconfirmed entry).
     func answer(forDigest digest: KeyDigest) -> StoredRecord?? {
         switch self {
-        case .inMemory(let store): .some(store.storedRecord(forDigest: digest))
-        case .cached(let store): store.freshAnswer(forDigest: digest, at: store.clock.now())
+        case .inMemory(let store):
+            return .some(store.storedRecord(forDigest: digest))
+        case .cached(let store):
+            return store.freshAnswer(forDigest: digest, at: store.clock.now())
+        case .file(let store):
+            do {
+                return .some(try store.storedRecord(forDigest: digest))
+            } catch {
+                return nil  // a file that cannot be read: the asynchronous path asks again and reports it
+            }
         }
     }
 }

@@ -147,18 +147,7 @@ public struct APIKeyFormat: Sendable, Hashable {
 
     /// Whether every byte of `bytes` is a base64url character, eight at a time (see ``ByteLanes``).
     static func isBase64URL(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        var offset = 0
-        var invalid: UInt64 = 0
-        while offset + 8 <= bytes.count {
-            invalid |= ByteLanes.notBase64URL(ByteLanes.load(bytes, at: offset))
-            offset += 8
-        }
-        var valid = invalid == 0
-        while offset < bytes.count {
-            valid = valid && isBase64URL(bytes[offset])
-            offset += 1
-        }
-        return valid
+        ByteLanes.allSatisfy(bytes, rejected: ByteLanes.notBase64URL, accepts: isBase64URL)
     }
 
     /// Whether `byte` is one of the 64 base64url characters (RFC 4648 §5): what a key body is made

@@ -303,18 +303,9 @@ public struct EndpointPolicy: Sendable {
     /// §3.4). Other characters are left to the application: the query is not matched.
     @inline(__always)
     static func isAcceptableQuery(_ query: UnsafeBufferPointer<UInt8>) -> Bool {
-        var offset = 0
-        var invalid: UInt64 = 0
-        while offset + 8 <= query.count {
-            invalid |= ByteLanes.notQuery(ByteLanes.load(query, at: offset))
-            offset += 8
+        ByteLanes.allSatisfy(query, rejected: ByteLanes.notQuery) { byte in
+            byte > 0x20 && byte < 0x7f && byte != UInt8(ascii: "#")
         }
-        guard invalid == 0 else { return false }
-        for byte in UnsafeBufferPointer(rebasing: query[offset...])
-        where byte <= 0x20 || byte >= 0x7f || byte == UInt8(ascii: "#") {
-            return false
-        }
-        return true
     }
 
     /// Binary search of a node's sorted literal entries.

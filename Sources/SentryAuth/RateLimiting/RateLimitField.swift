@@ -1,6 +1,6 @@
 /// One of the response header fields a ``RateLimitDecision`` produces, in the order they are sent.
 ///
-/// Adapters loop over ``allCases`` with the framework's own name for each (made once), and ask the
+/// Adapters loop over `allCases` with the framework's own name for each (made once), and ask the
 /// decision for each value: no array of fields, no name parsed or looked up per request.
 ///
 /// ```swift

@@ -50,14 +50,15 @@ public final class FileKeyStore: KeyStore {
     private struct Snapshot: Sendable {
         var signature: FileSignature?
         var records: [KeyRecord] = []
-        /// Index of each record by digest, built once per parse: a look-up is one hash probe.
-        var byDigest: [KeyDigest: Int] = [:]
+        /// Each record by digest, built once per parse: a look-up is one hash probe, and the gate
+        /// shares the stored record instead of copying it.
+        var byDigest: [KeyDigest: StoredRecord] = [:]
 
         init(signature: FileSignature? = nil, records: [KeyRecord] = []) {
             self.signature = signature
             self.records = records
-            for (index, record) in records.enumerated() where byDigest[record.digest] == nil {
-                byDigest[record.digest] = index
+            for record in records where byDigest[record.digest] == nil {
+                byDigest[record.digest] = StoredRecord(record)
             }
         }
     }
@@ -90,8 +91,12 @@ public final class FileKeyStore: KeyStore {
     /// - Returns: The record, if one has that digest.
     /// - Throws: ``FileKeyStoreError`` when the file cannot be read or does not parse.
     public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
-        let snapshot = try currentSnapshot()
-        return snapshot.byDigest[digest].map { snapshot.records[$0] }
+        try storedRecord(forDigest: digest)?.record
+    }
+
+    /// The stored record for `digest`, shared, not copied, without suspending: the gate's look-up.
+    func storedRecord(forDigest digest: KeyDigest) throws -> StoredRecord? {
+        try currentSnapshot().byDigest[digest]
     }
 
     /// The record with the identifier `id`, or `nil`.

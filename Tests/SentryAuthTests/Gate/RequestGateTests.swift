@@ -289,6 +289,13 @@ struct RequestGateFileStoreTests {
         // Another process (another store object on the same file) revokes it: seen at the next request.
         try await KeyManager(store: FileKeyStore(path: store.path)).revoke(created.record.id)
         #expect(try await status("/public/api/v1/sales") == 401)
+        // A file that cannot be parsed any more: 503 with Retry-After, never a 200 or a 401.
+        try Data("{ not json".utf8).write(to: URL(fileURLWithPath: store.path))
+        let broken = try await gate.evaluate(
+            GateRequest(
+                method: "GET", target: "/public/api/v1/sales", authorization: ["Bearer " + created.key.revealSecret()],
+                clientAddress: nil))
+        #expect(broken.status == 503 && broken.headers.contains(HTTPHeaderField(name: "Retry-After", value: "2")))
     }
 }
 
