@@ -235,7 +235,10 @@ public struct RequestGate: Sendable {
             return .limit(PendingLimit(stored: stored, match: match, cost: cost, instant: instant))
         }
         // Only an invalid cost makes it throw, and that is excluded above.
-        guard let decision = try? limits.acquireNow(record.id, cost: cost, limit: record.rateLimit, at: instant) else {
+        guard
+            let decision = try? limits.acquireNow(
+                record.id, hashValue: stored.idHash, cost: cost, limit: record.rateLimit, at: instant)
+        else {
             return .decided(.refused(unavailable(.rateLimitStoreUnavailable, key: record.id)))
         }
         return .decided(finish(record: record, match: match, decision: decision, at: instant))

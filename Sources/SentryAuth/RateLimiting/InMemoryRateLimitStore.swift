@@ -35,9 +35,9 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
         let key: Key
         let hash: Int
 
-        init(_ key: Key) {
+        init(_ key: Key, hash: Int) {
             self.key = key
-            self.hash = key.hashValue
+            self.hash = hash
         }
 
         static func == (lhs: Self, rhs: Self) -> Bool { lhs.hash == rhs.hash && lhs.key == rhs.key }
@@ -132,8 +132,16 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     public func acquireNow(_ key: Key, cost: Int = 1, limit: RateLimit, at instant: MonotonicInstant)
         throws(RateLimitError) -> RateLimitDecision
     {
+        try acquireNow(key, hashValue: key.hashValue, cost: cost, limit: limit, at: instant)
+    }
+
+    /// ``acquireNow(_:cost:limit:at:)`` for a caller that already has `key.hashValue` (the gate keeps
+    /// it with the record, so a request does not hash the key's identifier again).
+    func acquireNow(_ key: Key, hashValue: Int, cost: Int, limit: RateLimit, at instant: MonotonicInstant)
+        throws(RateLimitError) -> RateLimitDecision
+    {
         guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
-        let key = HashedKey(key)
+        let key = HashedKey(key, hash: hashValue)
         let shard = shards[key.hash & (Self.shardCount - 1)]
         while true {
             let limiter = shard.withLock { entries in
@@ -172,7 +180,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///
     /// - Parameter key: The key to forget.
     public func removeNow(_ key: Key) {
-        let key = HashedKey(key)
+        let key = HashedKey(key, hash: key.hashValue)
         let shard = shards[key.hash & (Self.shardCount - 1)]
         shard.withLock { entries in
             entries.limiters.removeValue(forKey: key)?.retire()

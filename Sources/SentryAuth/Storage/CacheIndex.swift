@@ -27,7 +27,9 @@ import Synchronization
 /// that writer's flip, so after every removal before it.
 ///
 /// After ``synchronize()`` returns, no reader that starts later can see anything removed before it:
-/// the cache's rule that an invalidated key is never served again rests on this.
+/// the cache's rule that an invalidated key is never served again rests on this. The price is on
+/// the writer: a reader the scheduler stops in the middle of its probe (a few dozen nanoseconds of
+/// work) delays the writer, never another reader, until it runs again.
 final class CacheIndex: @unchecked Sendable {
     // @unchecked: `retired` and `count` are touched only by writers, which hold the shard's lock;
     // the slots, the epoch and the reader counts are atomics.

@@ -3,8 +3,12 @@
 /// its fields.
 final class StoredRecord: Sendable {
     let record: KeyRecord
+    /// `record.id.hashValue`, computed once: the in-memory limiter store's look-up needs it on
+    /// every request.
+    let idHash: Int
 
     init(_ record: KeyRecord) {
         self.record = record
+        self.idHash = record.id.hashValue
     }
 }
