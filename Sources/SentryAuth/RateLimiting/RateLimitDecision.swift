@@ -65,9 +65,10 @@ public struct RateLimitDecision: Sendable, Hashable {
 
     /// The value of one field, or `nil` for `Retry-After` when the request is allowed.
     ///
-    /// Numbers come back as small strings, held inline (no allocation); the `RateLimit-Policy` of
-    /// the Sentry limit is made once. Only the `RateLimit` field (17 bytes or more) and other limits'
-    /// policies are strings on the heap: render those with ``withValue(of:_:)`` to allocate nothing.
+    /// Numbers come back as small strings, held inline (no allocation); for the Sentry limit the
+    /// `RateLimit-Policy` and every possible `RateLimit` value are made once. Only other limits'
+    /// `RateLimit-Policy` and `RateLimit` values (17 bytes or more) are new strings on the heap:
+    /// render those with ``withValue(of:_:)`` to allocate nothing.
     ///
     /// - Parameter field: The field.
     /// - Returns: Its value.
@@ -77,6 +78,8 @@ public struct RateLimitDecision: Sendable, Hashable {
         case .remaining: String(remaining)
         case .reset: String(resetSeconds)
         case .policy where limit == .default: Self.defaultPolicy
+        case .rateLimit where limit == .default && resetSeconds <= 60:
+            Self.defaultRateLimitValues[remaining &* 61 &+ resetSeconds]
         case .retryAfter: retryAfterSeconds.map { String($0) }
         case .policy, .rateLimit: withValue(of: field) { String(decoding: $0, as: UTF8.self) }
         }
@@ -124,6 +127,21 @@ public struct RateLimitDecision: Sendable, Hashable {
 
     /// The `RateLimit-Policy` of the Sentry limit (60 per 60 s), made once.
     static let defaultPolicy = #""default";q=60;w=60"#
+
+    /// Every `RateLimit` value the Sentry limit can produce (remaining 0…60 × reset 0…60 s), made once
+    /// on first use (3,721 strings, about 200 KB): the one field longer than a small string, so that
+    /// adapters whose frameworks keep header values as `String` allocate nothing per response.
+    static let defaultRateLimitValues: [String] = {
+        var values: [String] = []
+        values.reserveCapacity(61 * 61)
+        for remaining in 0...60 {
+            for reset in 0...60 {
+                let value: String = #""default";r=\#(remaining);t=\#(reset)"#
+                values.append(value)
+            }
+        }
+        return values
+    }()
 
     @usableFromInline
     static func wholeSecondsRoundedUp(milliseconds: Int) -> Int {

@@ -101,4 +101,24 @@ struct RateLimitDecisionTests {
         }
         #expect(RateLimitDecision.defaultPolicy == Self.interpolated(decisions[1])["RateLimit-Policy"])
     }
+
+    @Test("The Sentry limit's 3,721 possible RateLimit values, made once, are exactly the rendered ones")
+    func defaultLimitTable() {
+        #expect(RateLimitDecision.defaultRateLimitValues.count == 61 * 61)
+        for remaining in 0...60 {
+            for resetMilliseconds in stride(from: 0, through: 60_000, by: 250) {
+                for isAllowed in [true, false] {
+                    let decision = RateLimitDecision(
+                        isAllowed: isAllowed, limit: .default, remaining: remaining,
+                        resetAfter: .milliseconds(Int64(resetMilliseconds)))
+                    let rendered = decision.withValue(of: .rateLimit) { String(decoding: $0, as: UTF8.self) }
+                    #expect(decision.value(of: .rateLimit) == rendered)
+                    #expect(rendered == Self.interpolated(decision)["RateLimit"])
+                }
+            }
+        }
+        // A wait past the window (only a hand-made decision can have one) is rendered, not looked up.
+        let long = RateLimitDecision(isAllowed: false, limit: .default, remaining: 0, resetAfter: .seconds(61))
+        #expect(long.value(of: .rateLimit) == #""default";r=0;t=61"#)
+    }
 }
