@@ -96,7 +96,15 @@ public final class FileKeyStore: KeyStore {
 
     /// The stored record for `digest`, shared, not copied, without suspending: the gate's look-up.
     func storedRecord(forDigest digest: KeyDigest) throws -> StoredRecord? {
-        try currentSnapshot().byDigest[digest]
+        // The probe happens under the snapshot's lock: copying the snapshot out would retain its
+        // record array and index, objects every request shares.
+        let signature = try Self.signature(of: path)
+        let cached = cache.withLock { snapshot -> StoredRecord?? in
+            guard signature != nil, snapshot.signature == signature else { return nil }
+            return .some(snapshot.byDigest[digest])
+        }
+        if let cached { return cached }
+        return try currentSnapshot().byDigest[digest]
     }
 
     /// The record with the identifier `id`, or `nil`.

@@ -21,7 +21,7 @@ public final class InMemoryKeyStore: KeyStore {
     /// identifiers lead to digests.
     private struct State {
         /// Changed only with the state's lock held; read by digest with only a shard's lock.
-        let byDigest = RecordsByDigest()
+        let byDigest: RecordsByDigest
         var digestByID: [APIKeyID: KeyDigest] = [:]
         var idsByMerchant: [MerchantID: Set<APIKeyID>] = [:]
         var events: [APIKeyID: [KeyEvent]] = [:]
@@ -41,13 +41,13 @@ public final class InMemoryKeyStore: KeyStore {
         var values: [StoredRecord] { shards.flatMap { $0.withLock { Array($0.values) } } }
     }
 
-    private let state = Locked(State())
-    /// The same object as `state`'s, reachable without its lock.
-    private let byDigest: RecordsByDigest
+    /// The records by digest: written under `state`'s lock (which also holds them), read without it.
+    private let byDigest = RecordsByDigest()
+    private let state: Locked<State>
 
     /// Creates an empty store.
     public init() {
-        byDigest = state.withLock { $0.byDigest }
+        state = Locked(State(byDigest: byDigest))
     }
 
     /// Creates a store holding `records`.
