@@ -29,6 +29,7 @@ enum ResponseText {
         case 401: "Unauthorized"
         case 403: "Forbidden"
         case 404: "Not Found"
+        case 405: "Method Not Allowed"
         case 429: "Too Many Requests"
         default: ""
         }

@@ -295,7 +295,9 @@ func fuzzGate(_ bytes: UnsafeBufferPointer<UInt8>) {
         require(allowed.match.requiredScopes.isSubset(of: record!.scopes), "an allowed key holds the needed scopes")
         require(record!.isAllowed(from: request.clientAddress), "an allowed key is allowed from the address")
     case .refused(let refusal):
-        require([401, 403, 404, 429].contains(refusal.status), "a documented status")
+        require([401, 403, 404, 405, 429].contains(refusal.status), "a documented status")
+        require(
+            (refusal.status == 405) == refusal.headers.contains { $0.name == "Allow" }, "405 and only 405 has Allow")
         let body = try? JSONSerialization.jsonObject(with: Data(refusal.body.utf8)) as? [String: String]
         require(
             body?["error"] == refusal.code.rawValue && body?["message"] == refusal.message, "the body is valid JSON")

@@ -9,8 +9,10 @@ public struct GateRefusal: Error, Sendable, Hashable {
         case unauthorized = "UNAUTHORIZED"
         /// 403: API key not allowed from this IP address.
         case forbidden = "FORBIDDEN"
-        /// 404: no route for this method and path.
+        /// 404: no route for this path (or the server's router would run another route's handler).
         case notFound = "NOT_FOUND"
+        /// 405: the path has routes, none for this method; `Allow` lists the methods it has.
+        case methodNotAllowed = "METHOD_NOT_ALLOWED"
         /// 403: API key missing required scopes for this endpoint.
         case insufficientScope = "INSUFFICIENT_SCOPE"
         /// 429: more requests than the key's limit.
@@ -24,6 +26,7 @@ public struct GateRefusal: Error, Sendable, Hashable {
             case .unauthorized: 401
             case .forbidden, .insufficientScope: 403
             case .notFound: 404
+            case .methodNotAllowed: 405
             case .rateLimitExceeded: 429
             case .serviceUnavailable: 503
             }
@@ -40,8 +43,15 @@ public struct GateRefusal: Error, Sendable, Hashable {
         case invalidKey(KeyRejection)
         /// The key's allowlist does not contain the client address (or it is unknown).
         case addressNotAllowed
-        /// No route for the method and path.
+        /// No route for the path.
         case noRoute
+        /// The path has routes, none for the request's method; these are the methods it has.
+        case methodNotAllowed(allowed: [EndpointPolicy.Method])
+        /// The server's router would run another handler than the route the policy matched (or
+        /// none): its route table and the policy disagree, and the request is refused. `handler` is
+        /// the router's template, `nil` when it had no handler. A server misconfiguration: see
+        /// ``EndpointPolicy/differences(fromRouterTable:)``.
+        case routeMismatch(handler: String?)
         /// The key lacks these scopes.
         case insufficientScope(missing: ScopeSet)
         /// The key's rate limit is spent.

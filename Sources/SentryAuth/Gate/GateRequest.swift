@@ -18,6 +18,36 @@ public struct GateRequest: Sendable {
     /// The request's cost against the key's rate limit, or `nil` (the default) for the cost its
     /// route declares (``EndpointPolicy/Route/cost``, 1 unless the policy says otherwise).
     public var cost: Int?
+    /// The handler the server's own router chose for the request, when the server routes with a
+    /// table of its own: the gate then refuses a request whose handler is not the very route it
+    /// authorized (see ``Handler``). ``Handler/unchecked`` by default.
+    public var handler: Handler = .unchecked
+
+    /// Which handler a server framework's router is about to run for a request.
+    ///
+    /// A framework adapter passes it so that the framework's route table and the policy can never
+    /// disagree in the unsafe direction. Suppose an app registers `GET /customers/export` for
+    /// `sales:read` holders beside the policy's `GET /customers/{id}` (`customer:read`): the
+    /// policy matches `{id} = "export"`, the router runs the literal route. With
+    /// `.template("/public/api/v1/customers/export")` the gate sees that the two differ and refuses
+    /// the request (404 `NOT_FOUND`, reason ``GateRefusal/Reason/routeMismatch(handler:)``) before
+    /// any scope is checked or any quota spent.
+    ///
+    /// For `HEAD`, which frameworks hand to the `GET` handler when there is no `HEAD` handler, a
+    /// checked request also needs the policy's `HEAD` and `GET` of the path (when it has both) to
+    /// be one route (`Route([.get, .head], …)`), so that the scopes checked are the scopes of the
+    /// handler that runs.
+    public enum Handler: Sendable, Hashable {
+        /// The server does not say: the gate's own match decides alone (a server that routes by the
+        /// gate's ``AllowedRequest/match``, the command line).
+        case unchecked
+        /// The server's router has no handler for the method and path: nothing may be allowed.
+        case none
+        /// The server's router runs the handler registered for this template, written as the
+        /// router writes it (`/public/api/v1/customers/{id}`, `:id`, `*`, `**`; see
+        /// ``EndpointMatch/isSameRoute(asTemplate:)``).
+        case template(String)
+    }
 
     /// Creates a request.
     ///
@@ -27,12 +57,17 @@ public struct GateRequest: Sendable {
     ///   - authorization: Every `Authorization` header value.
     ///   - clientAddress: The client's address, if known.
     ///   - cost: The request's cost; `nil` (the default) for its route's cost.
-    public init(method: String, target: String, authorization: [String], clientAddress: IPAddress?, cost: Int? = nil) {
+    ///   - handler: The handler the server's router chose; ``Handler/unchecked`` by default.
+    public init(
+        method: String, target: String, authorization: [String], clientAddress: IPAddress?, cost: Int? = nil,
+        handler: Handler = .unchecked
+    ) {
         self.method = method
         self.target = target
         self.authorization = authorization
         self.clientAddress = clientAddress
         self.cost = cost
+        self.handler = handler
     }
 
     /// Creates a request whose client address is resolved from the peer address and forwarding

@@ -26,7 +26,9 @@
 /// 2. **Client address** — the key's allowlist, if any, must contain it; an unknown address is
 ///    refused. Otherwise 403 `FORBIDDEN`.
 /// 3. **Route** — the policy must have one for the method and canonical path. Otherwise 404
-///    `NOT_FOUND`.
+///    `NOT_FOUND` when no route has the path, or 405 `METHOD_NOT_ALLOWED` with `Allow` listing
+///    the path's methods. When the server's router says which handler it will run
+///    (``GateRequest/handler``), that handler must be the matched route's; otherwise 404 `NOT_FOUND`.
 /// 4. **Scopes** — the key must hold every scope the route needs. Otherwise 403
 ///    `INSUFFICIENT_SCOPE`, naming the missing scopes, with
 ///    `WWW-Authenticate: Bearer realm="…", error="insufficient_scope", scope="…"`.
@@ -283,9 +285,20 @@ public struct RequestGate: Sendable {
                 refusal(.forbidden, "API key not allowed from this IP address.", .addressNotAllowed, key: record.id))
         }
 
-        // 3. Route.
+        // 3. Route: the policy's, which must be the one the server's router runs.
         guard let match = policy.match(method: request.method, target: request.target) else {
-            return .refused(refusal(.notFound, "No endpoint matches this method and path.", .noRoute, key: record.id))
+            let allowed = policy.allowedMethods(target: request.target)
+            guard !allowed.isEmpty else {
+                return .refused(refusal(.notFound, Self.noEndpoint, .noRoute, key: record.id))
+            }
+            return .refused(
+                refusal(
+                    .methodNotAllowed, "The endpoint does not support this method.",
+                    .methodNotAllowed(allowed: allowed), key: record.id,
+                    extra: [HTTPHeaderField(name: "Allow", value: allowed.map(\.rawValue).joined(separator: ", "))]))
+        }
+        if let mismatch = Self.handlerMismatch(request, match: match, policy: policy) {
+            return .refused(refusal(.notFound, Self.noEndpoint, mismatch, key: record.id))
         }
 
         // 4. Scopes.
@@ -299,6 +312,29 @@ public struct RequestGate: Sendable {
                     challenge: "Bearer realm=\"\(realm)\", error=\"insufficient_scope\", scope=\"\(needed)\""))
         }
         return .admitted(match)
+    }
+
+    static let noEndpoint = "No endpoint matches this method and path."
+
+    /// Why the handler the server's router chose is not the route the policy matched, if it is not.
+    static func handlerMismatch(_ request: GateRequest, match: EndpointMatch, policy: EndpointPolicy)
+        -> GateRefusal.Reason?
+    {
+        switch request.handler {
+        case .unchecked:
+            return nil
+        case .none:
+            return .routeMismatch(handler: nil)
+        case .template(let template):
+            guard match.isSameRoute(asTemplate: template) else { return .routeMismatch(handler: template) }
+            // A router may run the GET handler for HEAD: then HEAD and GET must be one policy route.
+            if request.method == "HEAD", let get = policy.match(method: "GET", target: request.target),
+                get.index != match.index
+            {
+                return .routeMismatch(handler: template)
+            }
+            return nil
+        }
     }
 
     /// Step 5's outcome: 429 with the headers, or the principal.

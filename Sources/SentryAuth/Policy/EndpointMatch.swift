@@ -64,6 +64,26 @@ public struct EndpointMatch: Sendable {
         table.routes[index].requiredScopes.isSubset(of: held)
     }
 
+    /// Whether a server router's route template names the route this match found: the check that
+    /// lets a server framework's router and the policy agree on the handler that runs.
+    ///
+    /// The template is written as the router writes it: literal segments, and parameters as
+    /// `{name}` or `:name` (their names need not be the policy's). Wildcards (`*`, `**`), partial
+    /// captures (`{id}.pdf`, `file.*`) and anything else are never a policy segment, so a route
+    /// that has one is never the same route. Empty segments are ignored, as routers do.
+    ///
+    /// ```swift
+    /// let match = EndpointPolicy.sentry.match(method: "GET", target: "/public/api/v1/customers/export")!
+    /// match.isSameRoute(asTemplate: "/public/api/v1/customers/{id}")     // true
+    /// match.isSameRoute(asTemplate: "/public/api/v1/customers/export")   // false: another handler
+    /// ```
+    ///
+    /// - Parameter template: The router's template for the handler it is about to run.
+    /// - Returns: `true` when both name the same sequence of literals and parameters.
+    public func isSameRoute(asTemplate template: String) -> Bool {
+        EndpointPolicy.sameTemplate(table.routes[index].template, template)
+    }
+
     /// The raw (still percent-encoded) value of a path parameter.
     ///
     /// - Parameter name: The parameter's name in the template, such as `id`.
@@ -83,5 +103,37 @@ public struct EndpointMatch: Sendable {
         let start = utf8.index(utf8.startIndex, offsetBy: Int(captures.starts[index]))
         let end = utf8.index(utf8.startIndex, offsetBy: Int(captures.ends[index]))
         return target[start..<end]
+    }
+}
+
+/// The non-empty `/`-separated segments of a template, without allocating.
+struct TemplateSegments: IteratorProtocol {
+    private let text: String.UTF8View
+    private var index: String.UTF8View.Index
+
+    init(_ text: String.UTF8View) {
+        self.text = text
+        self.index = text.startIndex
+    }
+
+    mutating func next() -> Substring.UTF8View? {
+        while index < text.endIndex, text[index] == UInt8(ascii: "/") { index = text.index(after: index) }
+        guard index < text.endIndex else { return nil }
+        let start = index
+        while index < text.endIndex, text[index] != UInt8(ascii: "/") { index = text.index(after: index) }
+        return Substring(text[start..<index]).utf8
+    }
+
+    /// A router's whole-segment parameter: `{name}` or `:name`, with a name of letters, digits and `_`.
+    static func isRouterParameter(_ segment: Substring.UTF8View) -> Bool {
+        let name: Substring.UTF8View.SubSequence
+        if segment.first == UInt8(ascii: ":") {
+            name = segment.dropFirst()
+        } else if segment.first == UInt8(ascii: "{"), segment.last == UInt8(ascii: "}") {
+            name = segment.dropFirst().dropLast()
+        } else {
+            return false
+        }
+        return !name.isEmpty && name.allSatisfy(PathTemplate.isNameCharacter)
     }
 }

@@ -17,7 +17,7 @@ extension EndpointPolicy {
             self.rawValue = String(rawValue)
         }
 
-        private init(unchecked rawValue: String) {
+        init(unchecked rawValue: String) {
             self.rawValue = rawValue
         }
 

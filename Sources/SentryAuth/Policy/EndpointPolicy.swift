@@ -210,50 +210,82 @@ public struct EndpointPolicy: Sendable {
         return EndpointMatch(table: table, index: route, target: target, captures: captures)
     }
 
-    /// The tree walk: O(segments), no allocation, no reference counting. The target is read once,
-    /// eight bytes at a time where it can be (see ``segmentEnd(_:from:)``).
+    /// The methods the policy has for a request target's path, in the order they were declared:
+    /// what a `405 Method Not Allowed` lists in `Allow` when ``match(method:target:)`` found no route
+    /// for the request's own method. Empty when no route has the path (or it is not canonical).
+    ///
+    /// ```swift
+    /// EndpointPolicy.sentry.allowedMethods(target: "/public/api/v1/customers")   // GET, HEAD, POST
+    /// ```
+    ///
+    /// - Parameter target: The raw request target.
+    /// - Returns: The methods, or none.
+    public func allowedMethods(target: String) -> [Method] {
+        guard target.utf8.count <= Self.maximumTargetLength else { return [] }
+        let node =
+            target.utf8.withContiguousStorageIfAvailable { path in walk(path)?.node }
+            ?? Array(target.utf8).withUnsafeBufferPointer { path in walk(path)?.node }
+        guard let node else { return [] }
+        let current = trie.nodes[node]
+        return trie.methods[Int(current.methodStart)..<Int(current.methodStart + current.methodCount)].map { entry in
+            let name = trie.bytes[Int(entry.offset)..<Int(entry.offset + entry.length)]
+            return Method(unchecked: String(decoding: name, as: UTF8.self))
+        }
+    }
+
+    /// The tree walk and the method look-up: O(segments), no allocation, no reference counting.
     private func find(
         method: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>
     ) -> (Int, EndpointMatch.Captures)? {
+        guard let (node, captures) = walk(path) else { return nil }
+        return trie.methods.withUnsafeBufferPointer { methods in
+            trie.bytes.withUnsafeBufferPointer { bytes -> (Int, EndpointMatch.Captures)? in
+                let current = trie.nodes[node]
+                for entry in methods[Int(current.methodStart)..<Int(current.methodStart + current.methodCount)]
+                where Self.compare(entry, bytes, method) == 0 {
+                    return (Int(entry.target), captures)
+                }
+                return nil
+            }
+        }
+    }
+
+    /// The node a canonical path ends at, with its parameters' byte ranges. The target is read once,
+    /// eight bytes at a time where it can be (see ``segmentEnd(_:from:)``).
+    @inline(__always)
+    private func walk(_ path: UnsafeBufferPointer<UInt8>) -> (node: Int, captures: EndpointMatch.Captures)? {
         guard path.first == UInt8(ascii: "/") else { return nil }
         return trie.nodes.withUnsafeBufferPointer { nodes in
             trie.literals.withUnsafeBufferPointer { literals in
-                trie.methods.withUnsafeBufferPointer { methods in
-                    trie.bytes.withUnsafeBufferPointer { bytes -> (Int, EndpointMatch.Captures)? in
-                        var captures = EndpointMatch.Captures()
-                        var node = 0
-                        var end = 1  // where the path ends: the `?` or the end of the target
-                        if path.count > 1 && path[1] != UInt8(ascii: "?") {
-                            var start = 1
-                            while true {
-                                guard let stop = Self.segmentEnd(path, from: start) else { return nil }
-                                let segment = UnsafeBufferPointer(rebasing: path[start..<stop])
-                                guard !segment.isEmpty, !PathTemplate.isDotSegment(segment) else { return nil }
-                                let current = nodes[node]
-                                let range = Int(current.literalStart)..<Int(current.literalStart + current.literalCount)
-                                if let child = Self.search(literals[range], bytes, for: segment) {
-                                    node = child
-                                } else if current.parameterChild >= 0, captures.count < Self.maximumParameters {
-                                    captures.append(start..<stop)
-                                    node = Int(current.parameterChild)
-                                } else {
-                                    return nil
-                                }
-                                if stop == path.count || path[stop] == UInt8(ascii: "?") {
-                                    end = stop
-                                    break
-                                }
-                                start = stop + 1
+                trie.bytes.withUnsafeBufferPointer { bytes -> (node: Int, captures: EndpointMatch.Captures)? in
+                    var captures = EndpointMatch.Captures()
+                    var node = 0
+                    var end = 1  // where the path ends: the `?` or the end of the target
+                    if path.count > 1 && path[1] != UInt8(ascii: "?") {
+                        var start = 1
+                        while true {
+                            guard let stop = Self.segmentEnd(path, from: start) else { return nil }
+                            let segment = UnsafeBufferPointer(rebasing: path[start..<stop])
+                            guard !segment.isEmpty, !PathTemplate.isDotSegment(segment) else { return nil }
+                            let current = nodes[node]
+                            let range = Int(current.literalStart)..<Int(current.literalStart + current.literalCount)
+                            if let child = Self.search(literals[range], bytes, for: segment) {
+                                node = child
+                            } else if current.parameterChild >= 0, captures.count < Self.maximumParameters {
+                                captures.append(start..<stop)
+                                node = Int(current.parameterChild)
+                            } else {
+                                return nil
                             }
+                            if stop == path.count || path[stop] == UInt8(ascii: "?") {
+                                end = stop
+                                break
+                            }
+                            start = stop + 1
                         }
-                        guard Self.isAcceptableQuery(UnsafeBufferPointer(rebasing: path[end...])) else { return nil }
-                        let current = nodes[node]
-                        for entry in methods[Int(current.methodStart)..<Int(current.methodStart + current.methodCount)]
-                        where Self.compare(entry, bytes, method) == 0 {
-                            return (Int(entry.target), captures)
-                        }
-                        return nil
                     }
+                    guard Self.isAcceptableQuery(UnsafeBufferPointer(rebasing: path[end...])) else { return nil }
+                    return (node, captures)
                 }
             }
         }
