@@ -1,18 +1,32 @@
 public import HTTPTypes
 public import Hummingbird
-public import NIOCore
+import NIOCore
 public import SentryAuth
 public import SentryAuthNIO
 
-/// Hummingbird middleware that puts the ``RequestGate`` in front of the routes after it.
+/// Hummingbird middleware that puts the ``RequestGate`` in front of every request the router
+/// receives, matched or not.
 ///
-/// For each request it resolves the client address from the channel's peer and the forwarding
-/// header of your trusted proxies (``ClientAddressResolver``), asks the gate, and then either
-/// - runs the rest of the chain with ``SentryAuthRequestContext/principal`` set, adding the
-///   rate-limit headers to the response, or
-/// - answers the refusal itself: its status, headers and `{"error": …, "message": …}` body.
+/// Add it to the router itself (not to a group), before the routes it guards: Hummingbird then runs
+/// it for every route added after it and for every request no route matches. For each request it
+/// resolves the client address from the channel's peer and the forwarding header of your trusted
+/// proxies (``ClientAddressResolver``), tells the gate which handler the router is about to run
+/// (`context.endpointPath`, or none), asks the gate, and then either
+/// - runs the rest of the chain with ``SentryAuthRequestContext/principal`` and
+///   ``SentryAuthRequestContext/allowedRequest`` set, adding the rate-limit headers to the
+///   response, or
+/// - throws the refusal as a ``SentryAuthRefusal`` (an `HTTPResponseError`, like Hummingbird's own
+///   errors), which the router turns into its status, headers and `{"error": …, "message": …}` body.
 ///
-/// Every decision is counted and every refusal logged at debug level (``DecisionObserver``).
+/// A handler runs only when the gate authorized the very route the router dispatches to: a
+/// request the policy matches to another route (`/customers/{id}` for the app's own
+/// `/customers/export`), or that no handler takes, is refused with 404 before its scopes are
+/// checked or any quota spent. A path the policy knows with another method is 405 with `Allow`.
+/// Declare routes with ``ScopedRoutes`` so that the policy and the router come from one list, and
+/// check the two at start-up with `Router.checkRoutes(against:ignoring:)`.
+///
+/// Every decision is counted and every refusal logged at debug level (``DecisionObserver``); a
+/// route mismatch at error level.
 ///
 /// ```swift
 /// let router = Router(context: BasicSentryAuthRequestContext.self)
@@ -63,12 +77,16 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
                 clientAddress: resolver.resolve(
                     peer: context.remoteAddress.flatMap(IPAddress.init(socketAddress:)),
                     forwardedFor: resolver.header == .xForwardedFor ? headers[values: .xForwardedFor] : [],
-                    forwarded: resolver.header == .forwarded ? headers[values: .forwarded] : [])))
+                    forwarded: resolver.header == .forwarded ? headers[values: .forwarded] : []),
+                // The router has matched the request before its middleware runs: the template of the
+                // handler it is about to call, or nil when no route takes the request.
+                handler: context.endpointPath.map { .template($0) } ?? .none))
         observer.record(decision, logger: context.logger)
         switch decision {
         case .allowed(let allowed):
             var context = context
             context.principal = allowed.principal
+            context.allowedRequest = allowed
             var response = try await next(request, context)
             // Field by field, names made once: no array of fields, no name looked up per request.
             for field in RateLimitField.allCases {
@@ -78,15 +96,7 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
             }
             return response
         case .refused(let refusal):
-            var fields = HTTPFields()
-            for field in refusal.headers {
-                if let name = HTTPField.Name.known(field.name) {
-                    fields.append(HTTPField(name: name, value: field.value))
-                }
-            }
-            return Response(
-                status: HTTPResponse.Status(code: refusal.status), headers: fields,
-                body: ResponseBody(byteBuffer: ByteBuffer(string: refusal.body)))
+            throw SentryAuthRefusal(refusal)
         }
     }
 }
@@ -105,7 +115,7 @@ extension HTTPField.Name {
     @usableFromInline static let rateLimitNames: [String: HTTPField.Name] = Dictionary(
         uniqueKeysWithValues: [
             "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit",
-            "Retry-After", "Content-Type", "WWW-Authenticate",
+            "Retry-After", "Content-Type", "WWW-Authenticate", "Allow",
         ].map { ($0, HTTPField.Name($0)!) })
 
     /// The name of a header the gate writes, made once (no parse per request); others are parsed.

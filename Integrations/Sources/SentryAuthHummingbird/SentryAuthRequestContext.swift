@@ -4,7 +4,9 @@ public import NIOCore
 public import SentryAuth
 
 /// A Hummingbird request context that SentryAuth can run in: it knows the socket's peer address
-/// (``RemoteAddressRequestContext``) and holds the ``Principal`` of an allowed request.
+/// (``RemoteAddressRequestContext``) and holds the ``Principal`` of an allowed request and, where
+/// the context keeps it, the whole allowed decision (``allowedRequest``: the route, its parameters
+/// and the rate-limit state).
 ///
 /// Adopt it in your own context, or use ``BasicSentryAuthRequestContext``:
 ///
@@ -12,6 +14,7 @@ public import SentryAuth
 /// struct AppContext: SentryAuthRequestContext {
 ///     var coreContext: CoreRequestContextStorage
 ///     var principal: Principal?
+///     var allowedRequest: AllowedRequest?
 ///     let remoteAddress: SocketAddress?   // import NIOCore
 ///
 ///     init(source: ApplicationRequestContextSource) {
@@ -23,6 +26,29 @@ public import SentryAuth
 public protocol SentryAuthRequestContext: RemoteAddressRequestContext {
     /// Who an allowed request acts for; set by ``SentryAuthMiddleware`` before your handler runs.
     var principal: Principal? { get set }
+    /// The gate's whole decision for an allowed request: its principal, the policy route it
+    /// matched with the path's parameters (``AllowedRequest/match``) and the rate-limit state. Set
+    /// by ``SentryAuthMiddleware`` before your handler runs, so a handler never matches the policy
+    /// again. A context that does not declare it keeps nothing (it reads `nil`).
+    var allowedRequest: AllowedRequest? { get set }
+}
+
+extension SentryAuthRequestContext {
+    /// Nothing is kept: a context written before ``SentryAuthRequestContext/allowedRequest`` existed
+    /// compiles unchanged; declare `var allowedRequest: AllowedRequest?` to keep the decision.
+    public var allowedRequest: AllowedRequest? {
+        get { nil }
+        set {}
+    }
+
+    /// The gate's decision for a request that passed it.
+    ///
+    /// - Throws: `HTTPError(.unauthorized)` when no ``SentryAuthMiddleware`` ran before the handler,
+    ///   or the context does not keep the decision (fail closed).
+    public func requireAllowedRequest() throws -> AllowedRequest {
+        guard let allowedRequest else { throw HTTPError(.unauthorized) }
+        return allowedRequest
+    }
 }
 
 extension SentryAuthRequestContext {
@@ -48,13 +74,16 @@ extension SentryAuthRequestContext where Self: AuthRequestContext, Self.Identity
     }
 }
 
-/// The smallest ``SentryAuthRequestContext``: core storage, the peer address and the principal,
-/// which is also its hummingbird-auth identity.
+/// The smallest ``SentryAuthRequestContext``: core storage, the peer address, the gate's decision
+/// and the principal, which is also its hummingbird-auth identity (so hummingbird-auth's
+/// `AuthorizationPolicyMiddleware(PermissionPolicy<Principal>(…))` works on it).
 public struct BasicSentryAuthRequestContext: SentryAuthRequestContext, AuthRequestContext {
     /// Hummingbird's core context storage.
     public var coreContext: CoreRequestContextStorage
     /// Who an allowed request acts for (``SentryAuthRequestContext/principal`` reads it).
     public var identity: Principal?
+    /// The gate's decision for an allowed request.
+    public var allowedRequest: AllowedRequest?
     /// The socket's peer address.
     public let remoteAddress: SocketAddress?
 

@@ -6,11 +6,13 @@ public import SentryAuth
 ///
 /// - Metrics (swift-metrics): every decision increments `sentry_auth_decisions_total` with an
 ///   `outcome` dimension: `allowed`, `unauthorized`, `forbidden`, `not_found`,
-///   `insufficient_scope`, `rate_limited` or `unavailable`.
+///   `method_not_allowed`, `insufficient_scope`, `rate_limited` or `unavailable`.
 /// - Logs (swift-log): every refusal at `debug` level, with its reason and, once the key was found,
-///   its key ID — never the key; a 503 (a store that failed) at `warning` level.
+///   its key ID — never the key; a 503 (a store that failed) at `warning` level; a request the
+///   router would have handed to another route than the policy's (a route table that disagrees with
+///   the policy: a bug to fix) at `error` level, naming the router's template.
 ///
-/// The seven counters are created once, so recording a decision costs one counter increment.
+/// The eight counters are created once, so recording a decision costs one counter increment.
 public struct DecisionObserver: Sendable {
     /// The counter's label.
     public static let metricLabel = "sentry_auth_decisions_total"
@@ -19,6 +21,7 @@ public struct DecisionObserver: Sendable {
     private let unauthorized: Counter
     private let forbidden: Counter
     private let notFound: Counter
+    private let methodNotAllowed: Counter
     private let insufficientScope: Counter
     private let rateLimited: Counter
     private let unavailable: Counter
@@ -35,6 +38,7 @@ public struct DecisionObserver: Sendable {
         unauthorized = counter("unauthorized")
         forbidden = counter("forbidden")
         notFound = counter("not_found")
+        methodNotAllowed = counter("method_not_allowed")
         insufficientScope = counter("insufficient_scope")
         rateLimited = counter("rate_limited")
         unavailable = counter("unavailable")
@@ -43,14 +47,15 @@ public struct DecisionObserver: Sendable {
     /// The `outcome` dimension of a decision.
     ///
     /// - Parameter decision: A gate decision.
-    /// - Returns: `allowed`, `unauthorized`, `forbidden`, `not_found`, `insufficient_scope`,
-    ///   `rate_limited` or `unavailable`.
+    /// - Returns: `allowed`, `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`,
+    ///   `insufficient_scope`, `rate_limited` or `unavailable`.
     public static func outcome(of decision: GateDecision) -> String {
         guard case .refused(let refusal) = decision else { return "allowed" }
         return switch refusal.code {
         case .unauthorized: "unauthorized"
         case .forbidden: "forbidden"
         case .notFound: "not_found"
+        case .methodNotAllowed: "method_not_allowed"
         case .insufficientScope: "insufficient_scope"
         case .rateLimitExceeded: "rate_limited"
         case .serviceUnavailable: "unavailable"
@@ -71,12 +76,19 @@ public struct DecisionObserver: Sendable {
             case .unauthorized: unauthorized.increment()
             case .forbidden: forbidden.increment()
             case .notFound: notFound.increment()
+            case .methodNotAllowed: methodNotAllowed.increment()
             case .insufficientScope: insufficientScope.increment()
             case .rateLimitExceeded: rateLimited.increment()
             case .serviceUnavailable: unavailable.increment()
             }
+            let level: Logger.Level =
+                switch refusal.reason {
+                case .routeMismatch: .error
+                case .keyStoreUnavailable, .rateLimitStoreUnavailable: .warning
+                default: .debug
+                }
             logger.log(
-                level: refusal.code == .serviceUnavailable ? .warning : .debug,
+                level: level,
                 "SentryAuth refused a request",
                 metadata: [
                     "sentry_auth.status": "\(refusal.status)", "sentry_auth.code": "\(refusal.code.rawValue)",
@@ -95,6 +107,11 @@ public struct DecisionObserver: Sendable {
         case .invalidKey(let rejection): "invalid key: \(rejection)"
         case .addressNotAllowed: "client address not in the key's allowlist"
         case .noRoute: "no route"
+        case .methodNotAllowed(let allowed):
+            "method not allowed (allowed: \(allowed.map(\.rawValue).joined(separator: ", ")))"
+        case .routeMismatch(let handler?):
+            "the router would run the handler of \(handler), not the policy's route: fix the route table"
+        case .routeMismatch(nil): "no handler for the policy's route: fix the route table"
         case .insufficientScope(let missing): "missing scopes \(missing.formatted)"
         case .rateLimited: "rate limited"
         case .keyStoreUnavailable: "the key store failed"

@@ -2,15 +2,27 @@ public import SentryAuth
 public import SentryAuthNIO
 public import Vapor
 
-/// Vapor middleware that puts the ``RequestGate`` in front of the routes it wraps.
+/// Vapor middleware that puts the ``RequestGate`` in front of the routes it wraps — and, used as
+/// global middleware (`app.middleware.use(…)`), in front of every request, matched or not.
 ///
 /// For each request it resolves the client address from `request.remoteAddress` — the socket's
 /// peer, never Vapor's `peerAddress`, which believes the leftmost, client-written
 /// `X-Forwarded-For` entry — and the forwarding header of your trusted proxies
 /// (``ClientAddressResolver``), asks the gate, and then either
-/// - logs the ``Principal`` in (`request.auth.require(Principal.self)` in your handlers) and runs
-///   the rest of the chain, adding the rate-limit headers to the response, or
+/// - logs the ``Principal`` and the whole ``AllowedRequest`` in (`request.auth.require(Principal.self)`,
+///   `request.auth.get(AllowedRequest.self)?.match.parameter("id")` in your handlers) and runs the
+///   rest of the chain, adding the rate-limit headers to the response, or
 /// - answers the refusal itself: its status, headers and `{"error": …, "message": …}` body.
+///
+/// A handler runs only when the gate authorized the very route Vapor dispatches to
+/// (`request.route`): a request the policy matches to another route (`/customers/{id}` for the
+/// app's own `/customers/export`), or that no route takes, is refused with 404 before its scopes
+/// are checked or any quota spent; a path the policy knows with another method is 405 with
+/// `Allow`. Vapor answers `HEAD` with the `GET` handler; the gate allows it only where the policy
+/// lists `HEAD` in the same route as `GET`. Declare routes with ``ScopedRoutes`` so the policy and
+/// the router come from one list, and check the two at start-up with
+/// `app.routes.checkRoutes(against:ignoring:)`. A `CONNECT` request is answered and its connection
+/// closed (Vapor's decoder reads nothing after a `CONNECT`).
 ///
 /// Every decision is counted and every refusal logged at debug level (``DecisionObserver``).
 ///
@@ -19,6 +31,8 @@ public import Vapor
 /// string, which no route matches (404): it fails closed.
 ///
 /// ```swift
+/// app.middleware.use(SentryAuthMiddleware(gate: gate))   // every request meets the gate
+/// // or, for some routes only:
 /// let api = app.grouped(SentryAuthMiddleware(gate: gate))
 /// api.get("public", "api", "v1", "customers") { request in
 ///     "customers of \(try request.auth.require(Principal.self).merchantID)"
@@ -62,11 +76,14 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
                 clientAddress: resolver.resolve(
                     peer: request.remoteAddress.flatMap(IPAddress.init(socketAddress:)),
                     forwardedFor: resolver.header == .xForwardedFor ? headers[.xForwardedFor] : [],
-                    forwarded: resolver.header == .forwarded ? headers[.forwarded] : [])))
+                    forwarded: resolver.header == .forwarded ? headers[.forwarded] : []),
+                // Vapor has routed the request before its middleware runs: the route it will call.
+                handler: request.route.map { .template(Self.template(of: $0.path)) } ?? .none))
         observer.record(decision, logger: request.logger)
         switch decision {
         case .allowed(let allowed):
             request.auth.login(allowed.principal)
+            request.auth.login(allowed)
             let response = try await next.respond(to: request)
             for field in RateLimitField.allCases {
                 if let value = allowed.rateLimit.value(of: field) {
@@ -77,13 +94,38 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
         case .refused(let refusal):
             var fields = HTTPHeaders()
             for field in refusal.headers { fields.add(name: field.name, value: field.value) }
+            let status = HTTPResponseStatus(statusCode: refusal.status)
+            guard request.method == .CONNECT else {
+                return Response(status: status, headers: fields, body: Response.Body(string: refusal.body))
+            }
+            // SwiftNIO reads nothing after a CONNECT and sends its answer without a body or a length:
+            // the answer must be the last thing on the connection. Vapor keeps a connection open
+            // unless the request said otherwise; a body stream that ends in an error is the one
+            // public way to make it close the connection after the answer is flushed.
+            fields.replaceOrAdd(name: .connection, value: "close")
+            let body = refusal.body
             return Response(
-                status: HTTPResponseStatus(statusCode: refusal.status), headers: fields,
-                body: Response.Body(string: refusal.body))
+                status: status, headers: fields,
+                body: Response.Body(asyncStream: { writer in
+                    try await writer.write(.buffer(ByteBuffer(string: body)))
+                    try? await writer.write(.error(ConnectAnswered()))
+                }))
         }
+    }
+
+    /// Ends the answer to a `CONNECT`, which makes Vapor close the connection.
+    struct ConnectAnswered: Error {}
+
+    /// A Vapor route's path as a template (`/public/api/v1/customers/:id`, `*`, `**`).
+    static func template(of path: [PathComponent]) -> String {
+        "/" + path.map(\.description).joined(separator: "/")
     }
 }
 
 /// An allowed request's ``Principal`` is what `request.auth` holds:
 /// `try request.auth.require(Principal.self)`.
 extension Principal: @retroactive Authenticatable {}
+
+/// An allowed request's whole decision is in `request.auth` too — the route, its parameters and
+/// the rate-limit state: `request.auth.get(AllowedRequest.self)?.match.parameter("id")`.
+extension AllowedRequest: @retroactive Authenticatable {}

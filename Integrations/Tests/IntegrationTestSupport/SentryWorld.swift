@@ -22,6 +22,8 @@ public struct SentryWorld: Sendable {
     public let office: CreatedKey
     /// Only `sales:read`.
     public let narrow: CreatedKey
+    /// Only `customer:read`.
+    public let reader: CreatedKey
     /// Revoked.
     public let revoked: CreatedKey
     /// Expires one minute after the world starts; ``expire()`` moves past it.
@@ -45,6 +47,7 @@ public struct SentryWorld: Sendable {
         full = try await create("full")
         office = try await create("office", allowlist: ["203.0.113.0/24"])
         narrow = try await create("narrow", scopes: [.salesRead])
+        reader = try await create("reader", scopes: [.customerRead])
         revoked = try await create("revoked")
         try await manager.revoke(revoked.record.id)
         expiring = try await create("expiring", expires: wallClock.now().addingTimeInterval(60))

@@ -23,11 +23,13 @@ struct SentryAuthMiddlewareTests {
         router.add(
             middleware: SentryAuthMiddleware(
                 gate: world.gate, resolver: world.resolver, observer: DecisionObserver(factory: metrics)))
-        for method in [HTTPRequest.Method.get, .post] {
-            router.on("**", method: method) { _, context in
-                "merchant \(try context.requirePrincipal().merchantID)"
-            }
+        // One handler per route of the policy: a catch-all route ("**") is no policy route, and the
+        // gate would refuse every request to it.
+        var api = ScopedRoutes<BasicSentryAuthRequestContext>()
+        for route in EndpointPolicy.sentry.routes {
+            api.on(route) { _, context in "merchant \(try context.requirePrincipal().merchantID)" }
         }
+        api.register(on: router)
         var logger = Logger(label: "test") { _ in logs.handler() }
         logger.logLevel = .debug
         return Application(router: router, logger: logger)
@@ -74,7 +76,12 @@ struct SentryAuthMiddlewareTests {
         let world = try await SentryWorld()
         try await Self.application(world).test(.live) { testClient in
             let client = LiveClient(port: try #require(testClient.port))
-            try await LiveGateChecks.concurrentClients(client, key: world.busy)
+            do {
+                try await LiveGateChecks.concurrentClients(client, key: world.busy)
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
             try await client.shutdown()
         }
     }
@@ -94,14 +101,25 @@ struct SentryAuthMiddlewareTests {
         }
     }
 
-    @Test("A handler behind no middleware cannot get a principal: it fails closed")
-    func noMiddleware() throws {
-        var context = BasicSentryAuthRequestContext(
-            source: .init(channel: EmbeddedChannel(), logger: Logger(label: "test")))
-        #expect(throws: HTTPError.self) { try context.requirePrincipal() }
-        context.principal = Principal(
-            merchantID: SentryWorld.merchant, keyID: APIKeyID("key_1")!, scopes: [.salesRead])
-        #expect(try context.requirePrincipal().merchantID == SentryWorld.merchant)
+    @Test("A handler routed outside the middleware cannot get a principal or a decision: it fails closed")
+    func outsideTheMiddleware() async throws {
+        let world = try await SentryWorld()
+        let router = Router(context: BasicSentryAuthRequestContext.self)
+        // Registered before the middleware: Hummingbird never runs the gate for it.
+        router.get("/public/api/v1/sales") { _, context in "merchant \(try context.requirePrincipal().merchantID)" }
+        router.get("/public/api/v1/sales/{id}") { _, context in try context.requireAllowedRequest().match.route.template
+        }
+        router.add(middleware: SentryAuthMiddleware(gate: world.gate))
+        try await Application(router: router).test(.live) { client in
+            let key = world.full.key.revealSecret()
+            for uri in ["/public/api/v1/sales", "/public/api/v1/sales/s_1"] {
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer \(key)"]) {
+                    response in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                    #expect(response.headers[HTTPField.Name("X-RateLimit-Remaining")!] == nil, "the gate never ran")
+                }
+            }
+        }
     }
 }
 

@@ -13,12 +13,15 @@ struct SentryAuthMiddlewareTests {
     static func withServer(_ world: SentryWorld, _ body: (LiveClient) async throws -> Void) async throws {
         try await withApp { app in
             app.logger.logLevel = .error
-            let api = app.grouped(SentryAuthMiddleware(gate: world.gate, resolver: world.resolver))
-            for method in [HTTPMethod.GET, .POST] {
-                api.on(method, "**") { request in
-                    "merchant \(try request.auth.require(Principal.self).merchantID)"
-                }
+            // Global middleware: every request meets the gate, unmatched ones too (a group would gate
+            // only its own routes). One handler per route of the policy: a catch-all route ("**") is
+            // no policy route, and the gate would refuse every request to it.
+            app.middleware.use(SentryAuthMiddleware(gate: world.gate, resolver: world.resolver))
+            var routes = ScopedRoutes()
+            for route in EndpointPolicy.sentry.routes {
+                routes.on(route) { request in "merchant \(try request.auth.require(Principal.self).merchantID)" }
             }
+            routes.register(on: app)
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
             let port = try #require(app.http.server.shared.localAddress?.port)
             let client = LiveClient(port: port)
