@@ -25,5 +25,5 @@ start_server() {
 prepare_work_directory() {
     work=$(mktemp -d)
     server_pid=""
-    trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+    trap '[ -n "$server_pid" ] && { kill "$server_pid"; wait "$server_pid"; } 2>/dev/null; rm -rf "$work"' EXIT
 }

@@ -7,6 +7,7 @@ import SentryAuthHummingbird
 struct AppContext: SentryAuthRequestContext {
     var coreContext: CoreRequestContextStorage
     var principal: Principal?
+    var allowedRequest: AllowedRequest?
     let remoteAddress: SocketAddress?
 
     init(source: ApplicationRequestContextSource) {
@@ -15,13 +16,28 @@ struct AppContext: SentryAuthRequestContext {
     }
 }
 
-func buildRouter(gate: RequestGate) throws -> Router<AppContext> {
-    let router = Router(context: AppContext.self)
-    let proxies = ClientAddressResolver(trustedProxies: try IPAllowlist(parsingList: "10.0.0.0/8"))
-    router.add(middleware: SentryAuthMiddleware(gate: gate, resolver: proxies))
-    router.post("/public/api/v1/invoices/{id}/remind") { _, context in
-        let principal = try context.requirePrincipal()
-        return "reminder sent for merchant \(principal.merchantID)"
+func buildRouter(keys: some KeyStore) throws -> Router<AppContext> {
+    // One declaration per route: the handler and the scopes it needs.
+    var api = ScopedRoutes<AppContext>(prefix: "/public/api/v1")
+    api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { _, context in
+        let allowed = try context.requireAllowedRequest()   // no second match: the gate's decision
+        return "reminder for \(allowed.match.parameter("id") ?? "") of \(allowed.principal.merchantID)"
     }
+    api.get("/customers/export", requires: [.salesRead], cost: 10) { _, _ in "export" }
+    api.get("/customers/{id}", requires: [.customerRead]) { _, _ in "customer" }
+
+    let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())
+    let router = Router(context: AppContext.self)
+    router.get("/health") { _, _ in "ok" }   // before the middleware: outside the gate
+    let proxies = ClientAddressResolver(trustedProxies: try IPAllowlist(parsingList: "10.0.0.0/8"))
+    router.add(middleware: SentryAuthMiddleware(gate: gate, resolver: proxies))   // every other request
+    api.register(on: router)
+    try router.checkRoutes(against: gate.policy, ignoring: ["/health"])   // throws, naming each difference
     return router
+}
+
+func serve(_ router: Router<AppContext>) -> some ApplicationProtocol {
+    Application(
+        router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterConnectHandler()])))
 }

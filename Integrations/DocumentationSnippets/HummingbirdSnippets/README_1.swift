@@ -3,12 +3,21 @@ import Hummingbird
 import SentryAuth
 import SentryAuthHummingbird
 
-func makeApplication(keys: some KeyStore) -> some ApplicationProtocol {
-    let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
-    let router = Router(context: BasicSentryAuthRequestContext.self)
-    router.add(middleware: SentryAuthMiddleware(gate: gate))   // the peer is the client; see below for proxies
-    router.get("/public/api/v1/customers") { _, context in
+func makeApplication(keys: some KeyStore) throws -> some ApplicationProtocol {
+    var api = ScopedRoutes<BasicSentryAuthRequestContext>(prefix: "/public/api/v1")
+    api.get("/customers", requires: [.customerRead]) { _, context in
         "customers of \(try context.requirePrincipal().merchantID)"   // scope every query to it
     }
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
+    api.get("/customers/export", requires: [.salesRead]) { _, _ in "export" }   // its own route, its own scopes
+    api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { _, context in
+        "reminded \(try context.requireAllowedRequest().match.parameter("id") ?? "")"   // no second match
+    }
+    let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())
+    let router = Router(context: BasicSentryAuthRequestContext.self)
+    router.add(middleware: SentryAuthMiddleware(gate: gate))   // first: every request meets the gate
+    api.register(on: router)
+    try router.checkRoutes(against: gate.policy)   // start-up check: throws, naming each difference
+    return Application(
+        router: router, server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterConnectHandler()])),
+        configuration: .init(address: .hostname("127.0.0.1", port: 8080)))
 }

@@ -3,10 +3,14 @@ import SentryAuth
 import SentryAuthVapor
 import Vapor
 
-func configure(_ app: Application, gate: RequestGate) {
-    let api = app.grouped(SentryAuthMiddleware(gate: gate))
-    api.get("public", "api", "v1", "sales", ":id") { request in
-        let principal = try request.auth.require(Principal.self)
-        return "sale \(request.parameters.get("id") ?? "") of \(principal.merchantID)"
+func configure(_ app: Application, keys: some KeyStore) throws {
+    var api = ScopedRoutes(prefix: "/public/api/v1")
+    api.get("/sales/{id}", requires: [.salesRead]) { request in
+        let allowed = try request.auth.require(AllowedRequest.self)
+        return "sale \(allowed.match.parameter("id") ?? "") of \(allowed.principal.merchantID)"
     }
+    let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())
+    app.middleware.use(SentryAuthMiddleware(gate: gate))   // every request, matched or not
+    api.register(on: app)
+    try app.routes.checkRoutes(against: gate.policy)
 }

@@ -4,10 +4,16 @@ import SentryAuthVapor
 import Vapor
 
 func routes(_ app: Application, keys: some KeyStore) throws {
-    let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
-    let proxies = ClientAddressResolver(trustedProxies: try IPAllowlist(parsingList: "10.0.0.0/8"))
-    let api = app.grouped(SentryAuthMiddleware(gate: gate, resolver: proxies))
-    api.get("public", "api", "v1", "customers") { request in
+    var api = ScopedRoutes(prefix: "/public/api/v1")
+    api.get("/customers", requires: [.customerRead]) { request in
         "customers of \(try request.auth.require(Principal.self).merchantID)"
     }
+    api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { request in
+        "reminded \(request.auth.get(AllowedRequest.self)?.match.parameter("id") ?? "")"
+    }
+    let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())
+    let proxies = ClientAddressResolver(trustedProxies: try IPAllowlist(parsingList: "10.0.0.0/8"))
+    app.middleware.use(SentryAuthMiddleware(gate: gate, resolver: proxies))   // every request, matched or not
+    api.register(on: app)
+    try app.routes.checkRoutes(against: gate.policy)
 }

@@ -4,6 +4,7 @@ import Logging
 import PostgresNIO
 import SentryAuth
 import SentryAuthCommandLine
+import SentryAuthHummingbird
 import SentryAuthPostgres
 import SentryAuthRedis
 import ServiceLifecycle
@@ -98,11 +99,14 @@ enum Main {
         let gate = RequestGate(
             keys: keys, policy: policy, rateLimits: limits,
             format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry, usage: usage)
-        let router = SentryAPI.router(
+        let router = try SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
             resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))
         let app = Application(
-            router: router, configuration: .init(address: .hostname(options.host, port: options.port)),
+            router: router,
+            // A CONNECT's answer is the last thing on its connection (nothing after it is read).
+            server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterConnectHandler()])),
+            configuration: .init(address: .hostname(options.host, port: options.port)),
             services: [UsageFlushService(usage: usage)] + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port

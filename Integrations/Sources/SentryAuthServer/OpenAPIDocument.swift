@@ -5,7 +5,8 @@ import SentryAuth
 /// cannot drift from what the gate enforces: the bearer security scheme, each operation's required
 /// scopes, and every answer the gate can give — 200, 401, 403 (`FORBIDDEN` and
 /// `INSUFFICIENT_SCOPE`), 404, 429 and 503 (a store that did not answer) — with the error body and
-/// its headers.
+/// its headers. The 405 for a method a path does not list cannot stand under an operation (there is
+/// none for that method): the document's description says it, and `components.responses` holds it.
 enum OpenAPIDocument {
     /// The document as JSON.
     static func json(for policy: EndpointPolicy) throws -> Data {
@@ -21,7 +22,12 @@ enum OpenAPIDocument {
             let parameters = route.template.split(separator: "/").filter { $0.first == "{" }.map {
                 JSONValue.object([
                     "name": .string(String($0.dropFirst().dropLast())), "in": .string("path"), "required": .bool(true),
-                    "schema": .object(["type": .string("string"), "minLength": .number(1)]),
+                    // What a parameter may hold once decoded (the policy's canonical segment): printable
+                    // ASCII but `/` and `\\`, not a dot segment (`.`, `..`).
+                    "schema": .object([
+                        "type": .string("string"), "minLength": .number(1),
+                        "pattern": .string(#"^(?:[!-\-0-\[\]-~][!-.0-\[\]-~]*|\.[!-\-0-\[\]-~][!-.0-\[\]-~]*|\.\.[!-.0-\[\]-~]+)$"#),
+                    ]),
                 ])
             }
             for method in route.methods {
@@ -36,7 +42,10 @@ enum OpenAPIDocument {
                 "title": .string("Sentry Payments API (reference server)"), "version": .string("1"),
                 "description": .string(
                     "Every request needs `Authorization: Bearer sntr_…`; a key holds scopes, an optional IP allowlist "
-                        + "and a rate limit (60 requests a minute by default)."),
+                        + "and a rate limit (60 requests a minute by default). Every request meets the gate, on any "
+                        + "path and method: without a valid key it is 401 `UNAUTHORIZED`; a path this document does "
+                        + "not list is 404 `NOT_FOUND`, and a listed path with a method it does not list is 405 "
+                        + "`METHOD_NOT_ALLOWED` with `Allow` naming the path's methods (both with the Error body)."),
             ]),
             "paths": .object(paths),
             "components": .object([
@@ -71,6 +80,18 @@ enum OpenAPIDocument {
                     ]),
                 ]),
                 "headers": .object(headers),
+                "responses": .object([
+                    "MethodNotAllowed": .object([
+                        "description": .string(
+                            "METHOD_NOT_ALLOWED: the path exists, not with this method; `Allow` lists its methods"),
+                        "headers": .object(["Allow": .object(["$ref": .string("#/components/headers/Allow")])]),
+                        "content": .object([
+                            "application/json": .object([
+                                "schema": .object(["$ref": .string("#/components/schemas/Error")])
+                            ])
+                        ]),
+                    ])
+                ]),
             ]),
         ]
     }
@@ -147,6 +168,7 @@ enum OpenAPIDocument {
             "RateLimit-Policy": header("IETF draft: `\"default\";q=LIMIT;w=WINDOW`", ["type": .string("string")]),
             "RateLimit": header("IETF draft: `\"default\";r=REMAINING;t=RESET`", ["type": .string("string")]),
             "Retry-After": header("Seconds to wait, rounded up, at least 1", integer),
+            "Allow": header("The path's methods, comma-separated (`GET, HEAD, POST`)", ["type": .string("string")]),
             "WWW-Authenticate": header(
                 "RFC 6750 challenge: `Bearer realm=\"…\"`, with `error=\"invalid_token\"` when a token was presented",
                 ["type": .string("string"), "pattern": .string("^Bearer realm=")]),

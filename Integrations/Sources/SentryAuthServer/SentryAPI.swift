@@ -24,33 +24,45 @@ enum SentryAPI {
         }
     }
 
-    /// The router: the gate (unless `gated` is false), then one handler for every path and method.
+    /// The router: the published contract outside the gate, then the gate in front of every other
+    /// request (matched or not), then one handler per policy route, declared with the route itself
+    /// (``ScopedRoutes``) so the router and the policy are one table.
     static func router(
         policy: EndpointPolicy, gate: RequestGate?, resolver: ClientAddressResolver
-    ) -> Router<BasicSentryAuthRequestContext> {
+    ) throws -> Router<BasicSentryAuthRequestContext> {
         let router = Router(context: BasicSentryAuthRequestContext.self)
-        // The published contract, outside the gate.
+        // The published contract, outside the gate: registered before the middleware.
         let document = (try? OpenAPIDocument.json(for: policy)) ?? Data("{}".utf8)
-        router.get("/openapi.json") { _, _ in
+        router.get(RouterPath(Self.documentPath)) { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
         }
-        let api = router.group()
-        if let gate { api.add(middleware: SentryAuthMiddleware(gate: gate, resolver: resolver)) }
-        let methods = Set(policy.routes.flatMap(\.methods).map(\.rawValue))
-        for method in methods.sorted() {
-            api.on("**", method: HTTPRequest.Method(method)!) { request, context in
-                try answer(request, context, policy: policy)
-            }
+        if let gate { router.add(middleware: SentryAuthMiddleware(gate: gate, resolver: resolver)) }
+        var api = ScopedRoutes<BasicSentryAuthRequestContext>()
+        for route in policy.routes {
+            api.on(route) { request, context in try answer(request, context, policy: policy) }
+        }
+        api.register(on: router)
+        do {
+            try router.checkRoutes(against: policy, ignoring: [Self.documentPath])
+        } catch {
+            throw StartupError(description: "\(error)")  // cannot happen: both tables come from the policy
         }
         return router
     }
 
+    /// Where the OpenAPI document is served, outside the gate.
+    static let documentPath = "/openapi.json"
+
     static func answer(
         _ request: Request, _ context: BasicSentryAuthRequestContext, policy: EndpointPolicy
     ) throws -> Answer {
-        guard let match = policy.match(method: request.method.rawValue, target: request.head.path ?? "") else {
+        // Behind the gate, the decision holds the match; without one (`--no-gate`), match here.
+        guard
+            let match = context.allowedRequest?.match
+                ?? policy.match(method: request.method.rawValue, target: request.head.path ?? "")
+        else {
             throw HTTPError(.notFound)
         }
         let principal = context.principal
