@@ -15,6 +15,10 @@ enum OpenAPIDocument {
         return try encoder.encode(JSONValue.object(document(for: policy)))
     }
 
+    /// A byte a decoded parameter may hold (printable ASCII but `/` and `\`), and the same but `.`.
+    static let any = #"[!-.0-\[\]-~]"#
+    static let notDot = #"[!-\-0-\[\]-~]"#
+
     static func document(for policy: EndpointPolicy) -> [String: JSONValue] {
         var paths: [String: JSONValue] = [:]
         for route in policy.routes {
@@ -26,7 +30,7 @@ enum OpenAPIDocument {
                     // ASCII but `/` and `\\`, not a dot segment (`.`, `..`).
                     "schema": .object([
                         "type": .string("string"), "minLength": .number(1),
-                        "pattern": .string(#"^(?:[!-\-0-\[\]-~][!-.0-\[\]-~]*|\.[!-\-0-\[\]-~][!-.0-\[\]-~]*|\.\.[!-.0-\[\]-~]+)$"#),
+                        "pattern": .string("^(?:\(notDot)\(any)*|\\.\(notDot)\(any)*|\\.\\.\(any)+)$"),
                     ]),
                 ])
             }
