@@ -363,7 +363,7 @@ enum Scenarios {
                 asyncBody: { iterations in
                     for _ in 0..<iterations {
                         guard case .allowed(let allowed) = try! await gate.evaluate(allowedRequest) else { continue }
-                        for field in RateLimitField.allCases {
+                        for field in RateLimitDecision.Field.allCases {
                             blackHole(allowed.rateLimit.withValue(of: field) { $0.count &+ Int($0.last ?? 0) })
                         }
                     }

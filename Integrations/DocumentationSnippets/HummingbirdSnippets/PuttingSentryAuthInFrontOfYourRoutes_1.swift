@@ -7,7 +7,7 @@ import SentryAuthHummingbird
 struct AppContext: SentryAuthRequestContext {
     var coreContext: CoreRequestContextStorage
     var principal: Principal?
-    var allowedRequest: AllowedRequest?
+    var allowedRequest: GateDecision.Allowed?
     let remoteAddress: SocketAddress?
 
     init(source: ApplicationRequestContextSource) {

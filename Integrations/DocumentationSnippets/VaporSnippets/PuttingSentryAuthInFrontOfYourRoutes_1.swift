@@ -6,7 +6,7 @@ import Vapor
 func configure(_ app: Application, keys: some KeyStore) throws {
     var api = ScopedRoutes(prefix: "/public/api/v1")
     api.get("/sales/{id}", requires: [.salesRead]) { request in
-        let allowed = try request.auth.require(AllowedRequest.self)
+        let allowed = try request.auth.require(GateDecision.Allowed.self)
         return "sale \(allowed.match.parameter("id") ?? "") of \(allowed.principal.merchantID)"
     }
     let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())

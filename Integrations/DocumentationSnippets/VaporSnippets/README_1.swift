@@ -9,7 +9,7 @@ func routes(_ app: Application, keys: some KeyStore) throws {
         "customers of \(try request.auth.require(Principal.self).merchantID)"
     }
     api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { request in
-        "reminded \(request.auth.get(AllowedRequest.self)?.match.parameter("id") ?? "")"
+        "reminded \(request.auth.get(GateDecision.Allowed.self)?.match.parameter("id") ?? "")"
     }
     let gate = RequestGate(keys: keys, policy: try api.policy(), rateLimits: InMemoryRateLimitStore<APIKeyID>())
     let proxies = ClientAddressResolver(trustedProxies: try IPAllowlist(parsingList: "10.0.0.0/8"))

@@ -89,7 +89,7 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
             context.allowedRequest = allowed
             var response = try await next(request, context)
             // Field by field, names made once: no array of fields, no name looked up per request.
-            for field in RateLimitField.allCases {
+            for field in RateLimitDecision.Field.allCases {
                 if let value = allowed.rateLimit.value(of: field) {
                     response.headers[HTTPField.Name.rateLimitFields[field.rawValue]] = value
                 }
@@ -107,8 +107,8 @@ extension HTTPField.Name {
     /// `Forwarded` (RFC 7239).
     @usableFromInline static let forwarded = HTTPField.Name("Forwarded")!
 
-    /// The names of the rate-limit fields, by ``RateLimitField`` raw value.
-    @usableFromInline static let rateLimitFields: [HTTPField.Name] = RateLimitField.allCases.map {
+    /// The names of the rate-limit fields, by ``RateLimitDecision/Field`` raw value.
+    @usableFromInline static let rateLimitFields: [HTTPField.Name] = RateLimitDecision.Field.allCases.map {
         HTTPField.Name($0.name)!
     }
 

@@ -17,12 +17,12 @@ public import SentryAuth
 /// ```
 public struct SentryAuthRefusal: HTTPResponseError, Sendable {
     /// The gate's refusal: code, message, reason and headers.
-    public let refusal: GateRefusal
+    public let refusal: GateDecision.Refusal
 
     /// Wraps a refusal.
     ///
     /// - Parameter refusal: The gate's refusal.
-    public init(_ refusal: GateRefusal) {
+    public init(_ refusal: GateDecision.Refusal) {
         self.refusal = refusal
     }
 

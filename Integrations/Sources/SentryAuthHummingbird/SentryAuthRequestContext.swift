@@ -14,7 +14,7 @@ public import SentryAuth
 /// struct AppContext: SentryAuthRequestContext {
 ///     var coreContext: CoreRequestContextStorage
 ///     var principal: Principal?
-///     var allowedRequest: AllowedRequest?
+///     var allowedRequest: GateDecision.Allowed?
 ///     let remoteAddress: SocketAddress?   // import NIOCore
 ///
 ///     init(source: ApplicationRequestContextSource) {
@@ -27,16 +27,16 @@ public protocol SentryAuthRequestContext: RemoteAddressRequestContext {
     /// Who an allowed request acts for; set by ``SentryAuthMiddleware`` before your handler runs.
     var principal: Principal? { get set }
     /// The gate's whole decision for an allowed request: its principal, the policy route it
-    /// matched with the path's parameters (``AllowedRequest/match``) and the rate-limit state. Set
+    /// matched with the path's parameters (``GateDecision/Allowed/match``) and the rate-limit state. Set
     /// by ``SentryAuthMiddleware`` before your handler runs, so a handler never matches the policy
     /// again. A context that does not declare it keeps nothing (it reads `nil`).
-    var allowedRequest: AllowedRequest? { get set }
+    var allowedRequest: GateDecision.Allowed? { get set }
 }
 
 extension SentryAuthRequestContext {
     /// Nothing is kept: a context written before ``SentryAuthRequestContext/allowedRequest`` existed
-    /// compiles unchanged; declare `var allowedRequest: AllowedRequest?` to keep the decision.
-    public var allowedRequest: AllowedRequest? {
+    /// compiles unchanged; declare `var allowedRequest: GateDecision.Allowed?` to keep the decision.
+    public var allowedRequest: GateDecision.Allowed? {
         get { nil }
         set {}
     }
@@ -45,7 +45,7 @@ extension SentryAuthRequestContext {
     ///
     /// - Throws: `HTTPError(.unauthorized)` when no ``SentryAuthMiddleware`` ran before the handler,
     ///   or the context does not keep the decision (fail closed).
-    public func requireAllowedRequest() throws -> AllowedRequest {
+    public func requireAllowedRequest() throws -> GateDecision.Allowed {
         guard let allowedRequest else { throw HTTPError(.unauthorized) }
         return allowedRequest
     }
@@ -83,7 +83,7 @@ public struct BasicSentryAuthRequestContext: SentryAuthRequestContext, AuthReque
     /// Who an allowed request acts for (``SentryAuthRequestContext/principal`` reads it).
     public var identity: Principal?
     /// The gate's decision for an allowed request.
-    public var allowedRequest: AllowedRequest?
+    public var allowedRequest: GateDecision.Allowed?
     /// The socket's peer address.
     public let remoteAddress: SocketAddress?
 

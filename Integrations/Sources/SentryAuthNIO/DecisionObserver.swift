@@ -100,7 +100,7 @@ public struct DecisionObserver: Sendable {
 
     /// A reason for logs: what was wrong, never the presented key (``KeyRejection`` and
     /// ``APIKeyFormatError`` never hold it).
-    static func describe(_ reason: GateRefusal.Reason) -> String {
+    static func describe(_ reason: GateDecision.Refusal.Reason) -> String {
         switch reason {
         case .missingCredentials: "missing credentials"
         case .malformedAuthorization: "malformed Authorization header"

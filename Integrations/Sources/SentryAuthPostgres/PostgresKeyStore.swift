@@ -246,6 +246,9 @@ public struct PostgresKeyStore: KeyStore {
         }
     }
 
+    /// `true`: each change and its event are written in one transaction.
+    public var keepsAuditTrail: Bool { true }
+
     /// The audit trail of a key, oldest first.
     ///
     /// - Parameter id: The key.

@@ -65,7 +65,7 @@ enum OpenAPIDocument {
                         "properties": .object([
                             "error": .object([
                                 "type": .string("string"),
-                                "enum": .array(GateRefusal.Code.allCases.map { .string($0.rawValue) }),
+                                "enum": .array(GateDecision.Refusal.Code.allCases.map { .string($0.rawValue) }),
                             ]),
                             "message": .object(["type": .string("string")]),
                         ]),

@@ -7,7 +7,7 @@ public import Vapor
 /// ```swift
 /// var api = ScopedRoutes(prefix: "/public/api/v1")
 /// api.get("/customers/{id}", requires: [.customerRead]) { request in
-///     request.auth.get(AllowedRequest.self)?.match.parameter("id").map(String.init) ?? ""
+///     request.auth.get(GateDecision.Allowed.self)?.match.parameter("id").map(String.init) ?? ""
 /// }
 /// api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { _ in "reminded" }
 ///

@@ -9,8 +9,8 @@ public import Vapor
 /// peer, never Vapor's `peerAddress`, which believes the leftmost, client-written
 /// `X-Forwarded-For` entry — and the forwarding header of your trusted proxies
 /// (``ClientAddressResolver``), asks the gate, and then either
-/// - logs the ``Principal`` and the whole ``AllowedRequest`` in (`request.auth.require(Principal.self)`,
-///   `request.auth.get(AllowedRequest.self)?.match.parameter("id")` in your handlers) and runs the
+/// - logs the ``Principal`` and the whole ``GateDecision/Allowed`` in (`request.auth.require(Principal.self)`,
+///   `request.auth.get(GateDecision.Allowed.self)?.match.parameter("id")` in your handlers) and runs the
 ///   rest of the chain, adding the rate-limit headers to the response, or
 /// - answers the refusal itself: its status, headers and `{"error": …, "message": …}` body.
 ///
@@ -85,7 +85,7 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
             request.auth.login(allowed.principal)
             request.auth.login(allowed)
             let response = try await next.respond(to: request)
-            for field in RateLimitField.allCases {
+            for field in RateLimitDecision.Field.allCases {
                 if let value = allowed.rateLimit.value(of: field) {
                     response.headers.replaceOrAdd(name: field.name, value: value)
                 }
@@ -127,5 +127,5 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
 extension Principal: @retroactive Authenticatable {}
 
 /// An allowed request's whole decision is in `request.auth` too — the route, its parameters and
-/// the rate-limit state: `request.auth.get(AllowedRequest.self)?.match.parameter("id")`.
-extension AllowedRequest: @retroactive Authenticatable {}
+/// the rate-limit state: `request.auth.get(GateDecision.Allowed.self)?.match.parameter("id")`.
+extension GateDecision.Allowed: @retroactive Authenticatable {}

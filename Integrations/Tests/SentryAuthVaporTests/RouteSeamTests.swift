@@ -21,7 +21,7 @@ struct RouteSeamTests {
             }
             for method in route.methods where method != .head {
                 app.on(HTTPMethod(rawValue: method.rawValue), path) { request in
-                    let allowed = try #require(request.auth.get(AllowedRequest.self))
+                    let allowed = try #require(request.auth.get(GateDecision.Allowed.self))
                     return RouteSeamChecks.handlerEcho(method: request.method.rawValue, match: allowed.match)
                 }
             }
@@ -89,7 +89,7 @@ struct RouteSeamTests {
             "export for \(try request.auth.require(Principal.self).merchantID)"
         }
         api.get("/customers/{id}", requires: [.customerRead]) { request in
-            "customer \(request.auth.get(AllowedRequest.self)?.match.parameter("id") ?? "")"
+            "customer \(request.auth.get(GateDecision.Allowed.self)?.match.parameter("id") ?? "")"
         }
         api.post("/invoices/{id}/remind", requires: [.invoiceRemind]) { _ in "reminded" }
         let policy = try api.policy()

@@ -1,9 +1,9 @@
 /// The gate's answer for one request.
 public enum GateDecision: Sendable {
     /// The request may proceed, on behalf of this principal.
-    case allowed(AllowedRequest)
+    case allowed(GateDecision.Allowed)
     /// The request is refused with this response.
-    case refused(GateRefusal)
+    case refused(GateDecision.Refusal)
 
     /// The HTTP status: 200 for allowed (the handler decides the real one), else the refusal's.
     public var status: Int {

@@ -30,7 +30,7 @@ public struct GateRequest: Sendable {
     /// `sales:read` holders beside the policy's `GET /customers/{id}` (`customer:read`): the
     /// policy matches `{id} = "export"`, the router runs the literal route. With
     /// `.template("/public/api/v1/customers/export")` the gate sees that the two differ and refuses
-    /// the request (404 `NOT_FOUND`, reason ``GateRefusal/Reason/routeMismatch(handler:)``) before
+    /// the request (404 `NOT_FOUND`, reason ``GateDecision/Refusal/Reason/routeMismatch(handler:)``) before
     /// any scope is checked or any quota spent.
     ///
     /// For `HEAD`, which frameworks hand to the `GET` handler when there is no `HEAD` handler, a
@@ -39,7 +39,7 @@ public struct GateRequest: Sendable {
     /// handler that runs.
     public enum Handler: Sendable, Hashable {
         /// The server does not say: the gate's own match decides alone (a server that routes by the
-        /// gate's ``AllowedRequest/match``, the command line).
+        /// gate's ``GateDecision/Allowed/match``, the command line).
         case unchecked
         /// The server's router has no handler for the method and path: nothing may be allowed.
         case none

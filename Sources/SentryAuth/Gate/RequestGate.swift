@@ -48,21 +48,34 @@
 /// for keys that have an expiry time.
 public struct RequestGate: Sendable {
     /// Where keys are looked up.
-    public let keys: any KeyStore
+    let keyLookup: any KeyLookup
     /// Which scopes each endpoint needs.
     public let policy: EndpointPolicy
     /// Where rate-limit state is kept.
-    public let rateLimits: any RateLimitStore<APIKeyID>
+    let limits: any RateLimitStore<APIKeyID>
     /// The clock for rate limiting.
-    public let clock: any MonotonicClock
+    let monotonicClock: any MonotonicClock
     /// The clock for key expiry.
-    public let wallClock: any WallClock
+    let expiryClock: any WallClock
     /// The format of accepted keys.
     public let format: APIKeyFormat
     /// The `realm` of `WWW-Authenticate` challenges.
     public let realm: String
     /// Where allowed requests note their key's use, if anywhere.
     public let usage: KeyUsageRecorder?
+
+    /// Where keys are looked up.
+    @available(*, deprecated, message: "The gate's stores are its own: keep the store you passed to init.")
+    public var keys: any KeyLookup { keyLookup }
+    /// Where rate-limit state is kept.
+    @available(*, deprecated, message: "The gate's stores are its own: keep the store you passed to init.")
+    public var rateLimits: any RateLimitStore<APIKeyID> { limits }
+    /// The clock for rate limiting.
+    @available(*, deprecated, message: "The gate's clocks are its own: keep the clock you passed to init.")
+    public var clock: any MonotonicClock { monotonicClock }
+    /// The clock for key expiry.
+    @available(*, deprecated, message: "The gate's clocks are its own: keep the clock you passed to init.")
+    public var wallClock: any WallClock { expiryClock }
 
     /// The stores that can answer without suspending, found once: a request they answer runs
     /// synchronously from start to end, through code specialized for them.
@@ -76,7 +89,7 @@ public struct RequestGate: Sendable {
     /// Creates a gate.
     ///
     /// - Parameters:
-    ///   - keys: The key store.
+    ///   - keys: The key store: any ``KeyLookup`` (every ``KeyStore`` is one).
     ///   - policy: The endpoint policy; deny by default.
     ///   - rateLimits: The rate-limit store.
     ///   - clock: The monotonic clock; ``SystemMonotonicClock`` by default.
@@ -85,16 +98,16 @@ public struct RequestGate: Sendable {
     ///   - realm: The challenge realm; `Sentry Payments API` by default. Quotes and backslashes are dropped.
     ///   - usage: Where allowed requests note their key's use (last use), if anywhere; none by default.
     public init(
-        keys: some KeyStore, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
+        keys: some KeyLookup, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(),
         wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
         realm: String = "Sentry Payments API", usage: KeyUsageRecorder? = nil
     ) {
-        self.keys = keys
+        self.keyLookup = keys
         self.policy = policy
-        self.rateLimits = rateLimits
-        self.clock = clock
-        self.wallClock = wallClock
+        self.limits = rateLimits
+        self.monotonicClock = clock
+        self.expiryClock = wallClock
         self.format = format
         self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
         self.usage = usage
@@ -145,7 +158,7 @@ public struct RequestGate: Sendable {
         case .lookUp(let digest, let instant):
             let found: KeyRecord?
             do {
-                found = try await keys.record(forDigest: digest)
+                found = try await keyLookup.record(forDigest: digest)
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -189,7 +202,7 @@ public struct RequestGate: Sendable {
     /// Step 1, and everything after it that the stores can answer without suspending.
     @inline(never)
     private func begin(_ request: GateRequest) -> Progress {
-        let instant = clock.now()
+        let instant = monotonicClock.now()
 
         // 1. Credentials: parsed, validated and hashed in place, in the header's own bytes.
         let digest: KeyDigest
@@ -233,12 +246,12 @@ public struct RequestGate: Sendable {
                 isAllowed: false, limit: record.rateLimit, remaining: 0, resetAfter: record.rateLimit.window)
             return .decided(finish(record: record, match: match, decision: decision, at: instant))
         }
-        guard let limits = synchronousLimits else {
+        guard let inMemory = synchronousLimits else {
             return .limit(PendingLimit(stored: stored, match: match, cost: cost, instant: instant))
         }
         // Only an invalid cost makes it throw, and that is excluded above.
         guard
-            let decision = try? limits.acquireNow(
+            let decision = try? inMemory.acquireNow(
                 record.id, hashValue: stored.idHash, cost: cost, limit: record.rateLimit, at: instant)
         else {
             return .decided(.refused(unavailable(.rateLimitStoreUnavailable, key: record.id)))
@@ -251,7 +264,7 @@ public struct RequestGate: Sendable {
         let record = pending.stored.record
         let decision: RateLimitDecision
         do {
-            decision = try await rateLimits.acquire(
+            decision = try await limits.acquire(
                 record.id, cost: pending.cost, limit: record.rateLimit, at: pending.instant)
         } catch let error as CancellationError {
             throw error
@@ -264,7 +277,7 @@ public struct RequestGate: Sendable {
     /// What steps 1 to 4 decided.
     private enum Admission {
         case admitted(EndpointMatch)
-        case refused(GateRefusal)
+        case refused(GateDecision.Refusal)
     }
 
     /// The rest of step 1 (the record found for the digest) and steps 2 to 4, which change nothing.
@@ -273,7 +286,7 @@ public struct RequestGate: Sendable {
         guard record.digest == digest else {
             return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
         }
-        switch record.status(at: wallClock.now()) {
+        switch record.status(at: expiryClock.now()) {
         case .active: break
         case .revoked: return .refused(unauthorized(.invalidKey(.revoked), tokenPresented: true))
         case .expired: return .refused(unauthorized(.invalidKey(.expired), tokenPresented: true))
@@ -318,7 +331,7 @@ public struct RequestGate: Sendable {
 
     /// Why the handler the server's router chose is not the route the policy matched, if it is not.
     static func handlerMismatch(_ request: GateRequest, match: EndpointMatch, policy: EndpointPolicy)
-        -> GateRefusal.Reason?
+        -> GateDecision.Refusal.Reason?
     {
         switch request.handler {
         case .unchecked:
@@ -350,7 +363,7 @@ public struct RequestGate: Sendable {
         }
         usage?.note(record.id, at: instant)
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
-        return .allowed(AllowedRequest(principal: principal, match: match, rateLimit: decision))
+        return .allowed(GateDecision.Allowed(principal: principal, match: match, rateLimit: decision))
     }
 
     /// Why no digest could be taken from the `Authorization` header.
@@ -380,27 +393,28 @@ public struct RequestGate: Sendable {
     }
 
     /// The 503 for a store that failed: the request is neither allowed nor refused on its merits.
-    private func unavailable(_ reason: GateRefusal.Reason, key: APIKeyID?) -> GateRefusal {
+    private func unavailable(_ reason: GateDecision.Refusal.Reason, key: APIKeyID?) -> GateDecision.Refusal {
         let seconds = Self.unavailableRetryAfterSeconds
         return refusal(
             .serviceUnavailable, "Service temporarily unavailable. Please try again in \(seconds) seconds.", reason,
             key: key, extra: [HTTPHeaderField(name: "Retry-After", value: String(seconds))])
     }
 
-    private func unauthorized(_ reason: GateRefusal.Reason, tokenPresented: Bool) -> GateRefusal {
+    private func unauthorized(_ reason: GateDecision.Refusal.Reason, tokenPresented: Bool) -> GateDecision.Refusal {
         let message = tokenPresented ? "Invalid API key." : "Missing API key."
         let challenge = "Bearer realm=\"\(realm)\"" + (tokenPresented ? ", error=\"invalid_token\"" : "")
         return refusal(.unauthorized, message, reason, challenge: challenge)
     }
 
     private func refusal(
-        _ code: GateRefusal.Code, _ message: String, _ reason: GateRefusal.Reason, key: APIKeyID? = nil,
+        _ code: GateDecision.Refusal.Code, _ message: String, _ reason: GateDecision.Refusal.Reason,
+        key: APIKeyID? = nil,
         challenge: String? = nil, extra: [HTTPHeaderField] = []
-    ) -> GateRefusal {
+    ) -> GateDecision.Refusal {
         var headers = [HTTPHeaderField(name: "Content-Type", value: "application/json")]
         if let challenge { headers.append(HTTPHeaderField(name: "WWW-Authenticate", value: challenge)) }
         headers += extra
-        return GateRefusal(code: code, message: message, reason: reason, headers: headers, keyID: key)
+        return GateDecision.Refusal(code: code, message: message, reason: reason, headers: headers, keyID: key)
     }
 }
 
@@ -410,7 +424,7 @@ private enum SynchronousKeyStore: Sendable {
     case cached(CachedKeyStore)
     case file(FileKeyStore)
 
-    init?(_ store: any KeyStore) {
+    init?(_ store: any KeyLookup) {
         if let store = store as? InMemoryKeyStore {
             self = .inMemory(store)
         } else if let store = store as? CachedKeyStore {

@@ -103,7 +103,7 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     ///
     /// - Parameter time: The time to check; evaluated only when the key has an expiry or grace deadline.
     /// - Returns: The key's status at that time.
-    public func status(at time: @autoclosure () -> Date) -> KeyStatus {
+    public func status(at time: @autoclosure () -> Date) -> KeyRecord.Status {
         if revokedAt != nil { return .revoked }
         if let stopsWorkingAt, time() >= stopsWorkingAt { return .expired }
         return .active
@@ -118,12 +118,18 @@ public struct KeyRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// Whether a key works.
-public enum KeyStatus: String, Sendable, Hashable, Codable {
-    /// The key works.
-    case active
-    /// The key was revoked; it never works again.
-    case revoked
-    /// The key's expiry time has passed.
-    case expired
+extension KeyRecord {
+    /// Whether a key works.
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// The key works.
+        case active
+        /// The key was revoked; it never works again.
+        case revoked
+        /// The key's expiry time has passed.
+        case expired
+    }
 }
+
+/// Renamed ``KeyRecord/Status``.
+@available(*, deprecated, renamed: "KeyRecord.Status")
+public typealias KeyStatus = KeyRecord.Status

@@ -58,7 +58,7 @@ public struct RateLimitDecision: Sendable, Hashable {
     /// `Retry-After` when limited. A convenience that allocates; adapters on the hot path use
     /// ``value(of:)`` or ``withValue(of:_:)`` field by field.
     public var headers: [HTTPHeaderField] {
-        RateLimitField.allCases.compactMap { field in
+        RateLimitDecision.Field.allCases.compactMap { field in
             value(of: field).map { HTTPHeaderField(name: field.name, value: $0) }
         }
     }
@@ -72,7 +72,7 @@ public struct RateLimitDecision: Sendable, Hashable {
     ///
     /// - Parameter field: The field.
     /// - Returns: Its value.
-    public func value(of field: RateLimitField) -> String? {
+    public func value(of field: RateLimitDecision.Field) -> String? {
         switch field {
         case .limit: String(limit.limit)
         case .remaining: String(remaining)
@@ -94,7 +94,7 @@ public struct RateLimitDecision: Sendable, Hashable {
     /// - Returns: What `body` returns.
     @inlinable
     public func withValue<Result>(
-        of field: RateLimitField, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
+        of field: RateLimitDecision.Field, _ body: (UnsafeBufferPointer<UInt8>) throws -> Result
     ) rethrows -> Result? {
         if field == .retryAfter && isAllowed { return nil }
         // The longest value: `"default";r=100000;t=4294968` (28 bytes).

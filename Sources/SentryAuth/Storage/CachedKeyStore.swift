@@ -351,6 +351,9 @@ public final class CachedKeyStore: KeyStore {
         return try await base.replace(current, with: new, event: event)
     }
 
+    /// Whether the store behind the cache keeps the audit trail.
+    public var keepsAuditTrail: Bool { base.keepsAuditTrail }
+
     /// The audit trail of a key, from the store.
     ///
     /// - Parameter id: The key.

@@ -239,6 +239,9 @@ public final class FileKeyStore: KeyStore {
         }
     }
 
+    /// `true`: every change is written with its event.
+    public var keepsAuditTrail: Bool { true }
+
     /// The audit trail of a key, oldest first, read from the file.
     ///
     /// - Parameter id: The key.

@@ -208,6 +208,9 @@ public final class InMemoryKeyStore: KeyStore {
         }
     }
 
+    /// `true`: every change is kept with its event.
+    public var keepsAuditTrail: Bool { true }
+
     /// The audit trail of a key, oldest first.
     ///
     /// - Parameter id: The key.

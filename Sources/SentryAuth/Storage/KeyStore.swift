@@ -4,7 +4,8 @@
     import Foundation
 #endif
 
-/// Where key records live: memory, a file, a database shared by many servers.
+/// Where key records live: memory, a file, a database shared by many servers — the look-up the gate
+/// needs (``KeyLookup``) and the administrative writes and audit trail ``KeyManager`` needs.
 ///
 /// A store only keeps records; the lifecycle rules are enforced once, above it, by ``KeyManager``,
 /// so every store obeys the same rules. A store must be linearizable: each call takes effect
@@ -12,13 +13,7 @@
 ///
 /// Updates are conditional (``replace(_:with:)``), so read-check-write sequences stay correct when
 /// many servers change the same key at once.
-public protocol KeyStore: Sendable {
-    /// The record whose key has `digest`, or `nil`.
-    ///
-    /// - Parameter digest: The SHA-256 digest of a presented key.
-    /// - Returns: The record, if one has that digest.
-    func record(forDigest digest: KeyDigest) async throws -> KeyRecord?
-
+public protocol KeyStore: KeyLookup {
     /// The record with the identifier `id`, or `nil`.
     ///
     /// - Parameter id: A key identifier.
@@ -83,12 +78,19 @@ public protocol KeyStore: Sendable {
     ///
     /// - Parameter id: The key.
     /// - Returns: Its events.
+    /// - Throws: ``KeyStoreError/auditTrailNotKept`` from a store that keeps none.
     func events(forKey id: APIKeyID) async throws -> [KeyEvent]
+
+    /// Whether the store keeps the audit trail: writes each change's ``KeyEvent`` with the change
+    /// and answers ``events(forKey:)``. A store that does not says so here (the default is
+    /// `false`): its ``insert(_:event:)`` and ``replace(_:with:event:)`` keep the record and drop the
+    /// event, and its history is an error, never an empty list that looks like no history.
+    var keepsAuditTrail: Bool { get }
 }
 
 extension KeyStore {
     /// Adds a new record and its audit event in one atomic write. The default, for stores that keep
-    /// no audit trail, adds the record alone.
+    /// no audit trail (``keepsAuditTrail`` is `false`), adds the record alone and drops the event.
     ///
     /// - Parameters:
     ///   - record: The record.
@@ -98,7 +100,8 @@ extension KeyStore {
     }
 
     /// Replaces a record, if it is still exactly `current`, and records the event in the same atomic
-    /// write. The default, for stores that keep no audit trail, replaces the record alone.
+    /// write. The default, for stores that keep no audit trail (``keepsAuditTrail`` is `false`),
+    /// replaces the record alone and drops the event.
     ///
     /// - Parameters:
     ///   - current: The record as the caller last read it.
@@ -109,11 +112,15 @@ extension KeyStore {
         try await replace(current, with: new)
     }
 
-    /// The audit trail of a key, oldest first. The default, for stores that keep none, is empty.
+    /// The audit trail of a key. The default, for stores that keep none, says so.
     ///
     /// - Parameter id: The key.
-    /// - Returns: Its events.
-    public func events(forKey id: APIKeyID) async throws -> [KeyEvent] { [] }
+    /// - Returns: Never.
+    /// - Throws: ``KeyStoreError/auditTrailNotKept``.
+    public func events(forKey id: APIKeyID) async throws -> [KeyEvent] { throw KeyStoreError.auditTrailNotKept }
+
+    /// `false`: a store keeps the audit trail only where it says so.
+    public var keepsAuditTrail: Bool { false }
 
     /// Ignores last use: the default for stores that do not keep it.
     ///
@@ -128,6 +135,7 @@ public struct KeyStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     private enum Kind: Sendable, Hashable {
         case duplicateKey
         case identityChanged
+        case auditTrailNotKept
     }
 
     private let kind: Kind
@@ -140,11 +148,15 @@ public struct KeyStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A replacement tried to change a record's identifier or digest.
     public static var identityChanged: Self { Self(.identityChanged) }
 
+    /// The store keeps no audit trail (``KeyStore/keepsAuditTrail`` is `false`), so it has no history to give.
+    public static var auditTrailNotKept: Self { Self(.auditTrailNotKept) }
+
     /// A message saying what was refused.
     public var description: String {
         switch kind {
         case .duplicateKey: "A key with the same identifier or digest is already stored."
         case .identityChanged: "A record's identifier and digest never change."
+        case .auditTrailNotKept: "This key store keeps no audit trail."
         }
     }
 }

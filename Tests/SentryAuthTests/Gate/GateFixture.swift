@@ -32,12 +32,12 @@ struct GateFixture: Sendable {
 }
 
 extension GateDecision {
-    var refusal: GateRefusal? {
+    var refusal: GateDecision.Refusal? {
         if case .refused(let refusal) = self { return refusal }
         return nil
     }
 
-    var allowed: AllowedRequest? {
+    var allowed: GateDecision.Allowed? {
         if case .allowed(let allowed) = self { return allowed }
         return nil
     }
@@ -50,7 +50,7 @@ extension GateDecision {
     }
 }
 
-extension GateRefusal {
+extension GateDecision.Refusal {
     func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }

@@ -8,7 +8,7 @@ struct GateMalformedInputTests {
     static let key = "sntr_abcdefghijklmnopqrstuvwxyzDprpqN"
 
     /// (Authorization values, expected reason). The documented key exists and holds every scope.
-    static let headerCases: [([String], GateRefusal.Reason?)] = [
+    static let headerCases: [([String], GateDecision.Refusal.Reason?)] = [
         ([], .missingCredentials),
         ([""], .missingCredentials),
         (["   "], .missingCredentials),

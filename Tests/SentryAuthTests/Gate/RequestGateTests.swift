@@ -321,3 +321,31 @@ struct RequestGateManagerTests {
         #expect(try await gate.evaluate(request).code == "UNAUTHORIZED")
     }
 }
+
+@Suite("Request gate over a read-only key source")
+struct GateKeyLookupTests {
+    /// A source of records with nothing but the look-up the gate needs.
+    struct Snapshot: KeyLookup {
+        let records: [KeyDigest: KeyRecord]
+        func record(forDigest digest: KeyDigest) async throws -> KeyRecord? { records[digest] }
+    }
+
+    @Test("A KeyLookup alone stands behind a gate: allowed, unknown, and a failing source is 503")
+    func lookupOnly() async throws {
+        let fixture = GateFixture()
+        let created = try await fixture.manager.create(for: .acme, name: "k", scopes: [.customerRead])
+        let snapshot = Snapshot(records: [created.record.digest: created.record])
+        let gate = RequestGate(
+            keys: snapshot, policy: .sentry, rateLimits: fixture.limits, clock: fixture.clock,
+            wallClock: fixture.wallClock)
+        let allowed = try await gate.evaluate(fixture.request(created.key))
+        #expect(allowed.allowed?.principal.keyID == created.record.id)
+        #expect(try await gate.evaluate(fixture.request(APIKey.generate())).status == 401)
+        struct Down: KeyLookup {
+            func record(forDigest digest: KeyDigest) async throws -> KeyRecord? { throw DownError() }
+            struct DownError: Error {}
+        }
+        let down = RequestGate(keys: Down(), policy: .sentry, rateLimits: fixture.limits, clock: fixture.clock)
+        #expect(try await down.evaluate(fixture.request(created.key)).status == 503)
+    }
+}

@@ -92,12 +92,14 @@ struct RateLimitDecisionTests {
             let expected = Self.interpolated(decision)
             var rendered: [String: String] = [:]
             var inPlace: [String: String] = [:]
-            for field in RateLimitField.allCases {
+            for field in RateLimitDecision.Field.allCases {
                 rendered[field.name] = decision.value(of: field)
                 inPlace[field.name] = decision.withValue(of: field) { String(decoding: $0, as: UTF8.self) }
             }
             #expect(rendered == expected && inPlace == expected, "\(decision)")
-            #expect(decision.headers.map(\.name) == RateLimitField.allCases.map(\.name).filter { expected[$0] != nil })
+            #expect(
+                decision.headers.map(\.name)
+                    == RateLimitDecision.Field.allCases.map(\.name).filter { expected[$0] != nil })
         }
         #expect(RateLimitDecision.defaultPolicy == Self.interpolated(decisions[1])["RateLimit-Policy"])
     }

@@ -81,3 +81,46 @@ struct InMemoryKeyStoreTests {
         for record in records { #expect(await store.record(withID: record.id) == record) }
     }
 }
+
+@Suite("Key stores say whether they keep the audit trail")
+struct AuditTrailTests {
+    /// A store written against the protocol's defaults: it keeps records, not events.
+    actor RecordsOnly: KeyStore {
+        var records: [KeyRecord] = []
+        func record(forDigest digest: KeyDigest) -> KeyRecord? { records.first { $0.digest == digest } }
+        func record(withID id: APIKeyID) -> KeyRecord? { records.first { $0.id == id } }
+        func records(forMerchant merchantID: MerchantID) -> [KeyRecord] {
+            records.filter { $0.merchantID == merchantID }
+        }
+        func insert(_ record: KeyRecord) { records.append(record) }
+        func replace(_ current: KeyRecord, with new: KeyRecord) -> Bool {
+            guard let index = records.firstIndex(of: current) else { return false }
+            records[index] = new
+            return true
+        }
+        func remove(_ current: KeyRecord) -> Bool {
+            guard let index = records.firstIndex(of: current) else { return false }
+            records.remove(at: index)
+            return true
+        }
+    }
+
+    @Test("A store on the defaults says it keeps no trail, and its history is an error, not an empty list")
+    func defaults() async throws {
+        let store = RecordsOnly()
+        #expect(!store.keepsAuditTrail)
+        let created = try await KeyManager(store: store).create(for: .acme, name: "k", scopes: [.salesRead])
+        await #expect(throws: KeyStoreError.auditTrailNotKept) { try await store.events(forKey: created.record.id) }
+        #expect(KeyStoreError.auditTrailNotKept.description == "This key store keeps no audit trail.")
+    }
+
+    @Test("The stores that keep the trail say so; the cache says what its store says")
+    func keepers() async throws {
+        let memory = InMemoryKeyStore()
+        #expect(memory.keepsAuditTrail)
+        #expect(CachedKeyStore(memory).keepsAuditTrail)
+        #expect(!CachedKeyStore(RecordsOnly()).keepsAuditTrail)
+        let created = try await KeyManager(store: memory).create(for: .acme, name: "k", scopes: [.salesRead])
+        #expect(await memory.events(forKey: created.record.id).count == 1)
+    }
+}
