@@ -154,7 +154,7 @@ let package = Package(
         .testTarget(
             name: "SentryAuthNIOTests",
             dependencies: [
-                "SentryAuthNIO",
+                "SentryAuthNIO", "IntegrationTestSupport",
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "SentryAuthTesting", package: "sentry-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),

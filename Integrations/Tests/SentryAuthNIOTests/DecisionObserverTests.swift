@@ -1,4 +1,5 @@
 import Foundation
+import IntegrationTestSupport
 import Logging
 import MetricsTestKit
 import SentryAuth
@@ -21,9 +22,9 @@ struct DecisionObserverTests {
             keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>(), clock: ManualMonotonicClock())
         let metrics = TestMetrics()
         let observer = DecisionObserver(factory: metrics)
-        func request(_ key: CreatedKey?, _ target: String) -> GateRequest {
+        func request(_ key: CreatedKey?, _ target: String, _ method: String = "GET") -> GateRequest {
             GateRequest(
-                method: "GET", target: target, authorization: key.map { ["Bearer \($0.key.revealSecret())"] } ?? [],
+                method: method, target: target, authorization: key.map { ["Bearer \($0.key.revealSecret())"] } ?? [],
                 clientAddress: try! IPAddress("198.51.100.1"))
         }
         let cases: [(GateRequest, String)] = [
@@ -31,6 +32,7 @@ struct DecisionObserverTests {
             (request(nil, "/public/api/v1/sales"), "unauthorized"),
             (request(office, "/public/api/v1/sales"), "forbidden"),
             (request(key, "/public/api/v1/refunds"), "not_found"),
+            (request(key, "/public/api/v1/sales", "TRACE"), "method_not_allowed"),
             (request(key, "/public/api/v1/customers"), "insufficient_scope"),
             (request(key, "/public/api/v1/sales"), "rate_limited"),
         ]
@@ -44,6 +46,33 @@ struct DecisionObserverTests {
                 metrics.counterTotal(label: "sentry_auth_decisions_total", dimensions: [("outcome", outcome)]) == 1,
                 "\(outcome)")
         }
-        #expect(metrics.counterTotal(label: "sentry_auth_decisions_total") == 6)
+        #expect(metrics.counterTotal(label: "sentry_auth_decisions_total") == 7)
+    }
+
+    @Test("A route mismatch is logged at error level, naming the router's template; other refusals at debug")
+    func routeMismatchLevel() async throws {
+        let keys = InMemoryKeyStore()
+        let key = try await KeyManager(store: keys).create(for: MerchantID("m")!, name: "k", scopes: .all)
+        let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        let logs = LogCapture()
+        let logger = logs.logger
+        let observer = DecisionObserver(factory: TestMetrics())
+        let authorization = ["Bearer \(key.key.revealSecret())"]
+        for handler in [GateRequest.Handler.template("/public/api/v1/customers/export"), .unchecked] {
+            observer.record(
+                try await gate.evaluate(
+                    GateRequest(
+                        method: "GET", target: "/public/api/v1/customers/export", authorization: authorization,
+                        clientAddress: nil, handler: handler)),
+                logger: logger)
+        }
+        observer.record(
+            try await gate.evaluate(
+                GateRequest(method: "GET", target: "/nowhere", authorization: authorization, clientAddress: nil)),
+            logger: logger)
+        #expect(logs.lines.map { $0.prefix { $0 != " " } } == ["error", "debug"])
+        #expect(
+            logs.lines.first?.contains("the router would run the handler of /public/api/v1/customers/export") == true)
+        #expect(!logs.lines.joined().contains(key.key.revealSecret()))
     }
 }

@@ -155,4 +155,31 @@ struct RouteSeamTests {
             }
         }
     }
+
+    @Test("On a group, the gate meets that group's routes only: outside it, Vapor answers alone (as documented)")
+    func grouped() async throws {
+        let world = try await SentryWorld()
+        try await withApp { app in
+            app.get("health") { _ in "ok" }  // outside the group: never gated
+            let api = app.grouped(SentryAuthMiddleware(gate: world.gate))
+            api.get("public", "api", "v1", "sales") { _ in "handler sales" }
+            api.get("public", "api", "v1", "customers", "export") { _ in "handler export" }
+            try await app.testing().test(.GET, "/health") { #expect($0.body.string == "ok") }
+            try await app.testing().test(.GET, "/public/api/v1/sales") { #expect($0.status == .unauthorized) }
+            let headers: HTTPHeaders = ["Authorization": "Bearer \(world.full.key.revealSecret())"]
+            try await app.testing().test(.GET, "/public/api/v1/sales", headers: headers) {
+                #expect($0.body.string == "handler sales")
+            }
+            // Inside the group, the route check holds as with global middleware.
+            try await app.testing().test(.GET, "/public/api/v1/customers/export", headers: headers) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers.first(name: "Content-Type") == "application/json")
+            }
+            // A request no route takes never meets a group's middleware: Vapor's own 404, not the gate's.
+            try await app.testing().test(.GET, "/public/api/v1/refunds") { response in
+                #expect(response.status == .notFound)
+                #expect(!response.body.string.contains("NOT_FOUND"))
+            }
+        }
+    }
 }
