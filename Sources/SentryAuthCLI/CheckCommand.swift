@@ -49,7 +49,7 @@ struct CheckCommand {
                 "--store", "--policy", "--ip", "--peer", "--trusted-proxy", "--forwarded-for", "--forwarded", "-H",
                 "--header",
             ],
-            flags: ["--accept-legacy-keys"], command: command)
+            flags: ["--accept-legacy-keys"], secretOptions: ["-H", "--header"], command: command)
         if arguments.wantsHelp {
             console.line(Self.help)
             return ExitStatus.success

@@ -5,9 +5,16 @@ package struct Arguments {
     package private(set) var flags: Set<String> = []
     package private(set) var positionals: [String] = []
 
-    package init(_ arguments: [String], options: Set<String>, flags knownFlags: Set<String> = [], command: String)
-        throws
-    {
+    /// Parses a command's arguments.
+    ///
+    /// A key typed where none belongs (a name, a merchant ID, a file name, a key ID, a URL) is bad
+    /// usage: it is refused before anything runs, so it is never stored, and never printed back
+    /// (the message names the option, not the text). Only the options in `secretOptions` (such as
+    /// `check`'s `-H 'Authorization: Bearer KEY'`) may carry one.
+    package init(
+        _ arguments: [String], options: Set<String>, flags knownFlags: Set<String> = [],
+        secretOptions: Set<String> = [], command: String
+    ) throws {
         var index = 0
         var optionsEnded = false
         while index < arguments.count {
@@ -41,6 +48,18 @@ package struct Arguments {
             } else {
                 throw UsageError("unknown option \(name).", command: command)
             }
+        }
+        for (name, given) in values where !secretOptions.contains(name) {
+            if given.contains(where: SecretText.holdsKeyShapedText) {
+                throw UsageError(
+                    "\(name) holds what looks like an API key (sntr_…); it was not printed or stored. "
+                        + "If it is a live key, roll it.", command: command)
+            }
+        }
+        if positionals.contains(where: SecretText.holdsKeyShapedText) {
+            throw UsageError(
+                "the argument looks like an API key (sntr_…), not a key ID, a name or a file; it was not printed "
+                    + "or stored. If it is a live key, roll it.", command: command)
         }
     }
 

@@ -7,22 +7,34 @@
 #endif
 
 /// Where a command reads its input and writes its output; tests swap in buffers.
+///
+/// Everything written through it has its key-shaped text replaced (``SecretText``), whatever the
+/// command echoes; ``secretLine(_:)`` is the one way to print a key, once, at creation or roll.
 package struct Console: Sendable {
     /// Reads one line of standard input without its newline, or `nil` at the end.
     package var readLine: @Sendable () -> String?
-    /// Writes to standard output.
-    package var write: @Sendable (String) -> Void
-    /// Writes to standard error.
-    package var writeError: @Sendable (String) -> Void
+    /// Writes to standard output, key-shaped text replaced.
+    package let write: @Sendable (String) -> Void
+    /// Writes to standard error, key-shaped text replaced.
+    package let writeError: @Sendable (String) -> Void
+    /// Writes to standard output as given.
+    private let writeVerbatim: @Sendable (String) -> Void
 
     package init(
         readLine: @escaping @Sendable () -> String?, write: @escaping @Sendable (String) -> Void,
         writeError: @escaping @Sendable (String) -> Void
     ) {
         self.readLine = readLine
-        self.write = write
-        self.writeError = writeError
+        self.write = { write(SecretText.redacted($0)) }
+        self.writeError = { writeError(SecretText.redacted($0)) }
+        self.writeVerbatim = write
     }
+
+    /// Writes a line that holds a key, as it is: only for the key a command has just created or
+    /// rolled, shown once.
+    ///
+    /// - Parameter text: The line.
+    package func secretLine(_ text: String) { writeVerbatim(text + "\n") }
 
     package static let standard = Console(
         readLine: { Swift.readLine(strippingNewline: true) },

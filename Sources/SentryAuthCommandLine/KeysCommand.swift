@@ -114,6 +114,9 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
                 }
             }
             let name = try arguments.value("--name", command: command) ?? "Key for \(merchant.rawValue.prefix(92))"
+            guard KeyManager<InMemoryKeyStore>.isValidName(name) else {
+                throw UsageError("--name is 1 to 100 printable characters.", command: command)
+            }
             let actor = try Self.actor(arguments)
             if arguments.flags.contains("--key-from-stdin") {
                 guard let line = console.readLine() else {
@@ -145,7 +148,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
                         for: merchant, name: name, scopes: scopes, allowlist: allowlist, rateLimit: limit,
                         expiresAt: expires)
                 }
-                console.line("key:         \(created.key.revealSecret())")
+                console.secretLine("key:         \(created.key.revealSecret())")
                 console.line("             (shown once: only its SHA-256 digest is stored)")
                 console.line(RecordText.render(created.record, at: Date()))
                 return ExitStatus.success
@@ -217,7 +220,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
                 case "roll":
                     let rolled = try await failing { try await manager.roll(id, grace: grace) }
                     let stops = rolled.previous.stopsWorkingAt.map { RecordText.time($0) } ?? "never"
-                    console.line("key:         \(rolled.key.revealSecret())")
+                    console.secretLine("key:         \(rolled.key.revealSecret())")
                     console.line("             (shown once; the old key \(id) stops working at \(stops))")
                     console.line(RecordText.render(rolled.record, at: Date()))
                 default:

@@ -157,21 +157,23 @@ func fuzzForwarded(_ bytes: UnsafeBufferPointer<UInt8>) {
         if trustedProxies.contains(resolved) {
             // Only a chain walked to its end, every hop a trusted, well-formed address, answers a trusted
             // address (its leftmost entry); a limit, a malformed hop or `unknown` gives nil instead.
-            func parse(_ hop: Substring) -> ClientAddressResolver.Hop {
-                header == .xForwardedFor
-                    ? ClientAddressResolver.parseForwardedForEntry(hop)
-                    : ClientAddressResolver.parseForwardedElement(hop)
+            func parse(_ hop: some Collection<UInt8>) -> ClientAddressResolver.Hop {
+                Array(hop).withUnsafeBufferPointer { hop in
+                    header == .xForwardedFor
+                        ? ClientAddressResolver.parseForwardedForEntry(hop)
+                        : ClientAddressResolver.parseForwardedElement(hop)
+                }
             }
             let hops = values.flatMap { $0.utf8.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) }
             require(hops.count <= ClientAddressResolver.maximumHops, "a trusted answer walked at most the hop limit")
             for hop in hops {
-                guard case .address(let address) = parse(Substring(text(hop))) else {
+                guard case .address(let address) = parse(hop) else {
                     require(false, "a trusted answer comes from a chain of well-formed hops only")
                     return
                 }
                 require(trustedProxies.contains(address.unmapped), "a trusted answer comes from an all-trusted chain")
             }
-            if let first = hops.first, case .address(let leftmost) = parse(Substring(text(first))) {
+            if let first = hops.first, case .address(let leftmost) = parse(first) {
                 require(resolved == leftmost.unmapped, "an all-trusted chain resolves to its leftmost entry")
             } else {
                 require(resolved == peer, "no header: the peer")

@@ -269,7 +269,9 @@ struct KeysAndCheckCommandTests {
         let refused = await runTool([
             "keys", "create", "--store", store, "--merchant", "m", "--scopes", "sales:read", "--name", forged,
         ])
-        #expect(refused.status == 1 && refused.error.contains("1 to 100 printable characters"))
+        // Bad usage (exit 2), as a bad --merchant is: the documented table; nothing is stored.
+        #expect(refused.status == 2 && refused.error.contains("--name is 1 to 100 printable characters"))
+        #expect(!FileManager.default.fileExists(atPath: store))
         // The default name fits the limit even for the longest merchant ID (128 characters).
         let longMerchant = String(repeating: "m", count: 128)
         let defaultName = await runTool([

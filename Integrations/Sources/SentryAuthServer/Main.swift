@@ -26,6 +26,12 @@ enum Main {
         }
     }
 
+    /// Writes to standard error, key-shaped text replaced (``SecretText``): an error may quote an
+    /// argument, and a key typed there is never printed back.
+    static func writeError(_ text: String) {
+        FileHandle.standardError.write(Data(SecretText.redacted(text).utf8))
+    }
+
     /// Parses the options and runs the server until SIGINT or SIGTERM; the exit status.
     static func serve(_ arguments: [String]) async -> Int32 {
         let options: ServerOptions
@@ -33,7 +39,7 @@ enum Main {
             options = try ServerOptions(arguments)
         } catch {
             if let message = error.message {
-                FileHandle.standardError.write(Data("error: \(message)\n\n\(ServerOptions.usage)\n".utf8))
+                Main.writeError("error: \(message)\n\n\(ServerOptions.usage)\n")
                 return 2
             }
             print(ServerOptions.usage)
@@ -85,7 +91,7 @@ enum Main {
             if let redis = limits as? RedisRateLimitStore { await redis.shutdown() }
             return 0
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Main.writeError("error: \(error)\n")
             return 3
         }
     }

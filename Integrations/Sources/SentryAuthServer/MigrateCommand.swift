@@ -19,14 +19,14 @@ enum MigrateCommand {
             return 0
         }
         guard arguments.count == 2, arguments[0] == "--postgres" else {
-            FileHandle.standardError.write(Data("error: expected --postgres URL.\n\n\(usage)\n".utf8))
+            Main.writeError("error: expected --postgres URL.\n\n\(usage)\n")
             return 2
         }
         let url: PostgresURL
         do {
             url = try PostgresURL(arguments[1])
         } catch {
-            FileHandle.standardError.write(Data("error: --postgres: \(error)\n".utf8))
+            Main.writeError("error: --postgres: \(error)\n")
             return 2
         }
         do {
@@ -41,7 +41,7 @@ enum MigrateCommand {
                     : "schema: applied version \(applied.map(String.init).joined(separator: ", ")) (\(url))")
             return 0
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            Main.writeError("error: \(error)\n")
             return 3
         }
     }

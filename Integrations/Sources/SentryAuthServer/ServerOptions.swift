@@ -1,5 +1,6 @@
 import Foundation
 import SentryAuth
+import SentryAuthCommandLine
 import SentryAuthPostgres
 import SentryAuthRedis
 
@@ -62,6 +63,11 @@ struct ServerOptions {
 
     /// Parses the arguments; throws a message for standard error.
     init(_ arguments: [String]) throws(UsageError) {
+        // A key typed where none belongs is refused before anything runs, and never printed back.
+        if arguments.contains(where: SecretText.holdsKeyShapedText) {
+            throw UsageError(
+                "an argument looks like an API key (sntr_…); it was not printed or used. If it is a live key, roll it.")
+        }
         var index = 0
         func value(_ name: String) throws(UsageError) -> String {
             index += 1

@@ -145,4 +145,29 @@ struct ReferenceServerTests {
             #expect(process.terminationStatus == status, "\(arguments)")
         }
     }
+
+    @Test("A key typed in any argument of sentry-auth-server is refused (exit 2) and never printed back")
+    func keyInArguments() throws {
+        let testBinary = URL(
+            fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let server = testBinary.deletingLastPathComponent().appendingPathComponent("sentry-auth-server").path
+        let key = APIKey.generate().revealSecret()
+        let vectors: [[String]] = [
+            [key], ["--store", "/tmp/x.json", key], ["--store", "/tmp/x.json", "--policy", key], ["--store", key],
+            ["--store", "/tmp/x.json", "--redis", "redis://:\(key)@127.0.0.1:1"], ["--\(key)"],
+            ["--postgres", "postgres://sentry:\(key)@127.0.0.1:1/sentry"],
+            ["keys", "revoke", key, "--postgres", "postgres://sentry@127.0.0.1:1/sentry"],
+            [
+                "keys", "create", "--postgres", "postgres://sentry@127.0.0.1:1/sentry", "--merchant", "m", "--scopes",
+                "sales:read", "--name", key,
+            ],
+            ["migrate", "--postgres", key],
+        ]
+        for arguments in vectors {
+            let run = try runCommand(server, arguments)
+            #expect(run.status == 2, "\(arguments.map { $0.replacingOccurrences(of: key, with: "KEY") })")
+            #expect(!run.output.contains(key.dropFirst(5).prefix(16)))
+            #expect(run.output.contains("API key") || run.output.contains("error:"))
+        }
+    }
 }

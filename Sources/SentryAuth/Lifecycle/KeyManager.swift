@@ -178,8 +178,11 @@ public struct KeyManager<Store: KeyStore>: Sendable {
     public func roll(_ id: APIKeyID, grace: Duration = .zero) async throws -> RolledKey {
         guard grace >= .zero else { throw KeyLifecycleError.invalidGracePeriod }
         let now = now()
-        let old = try await activeRecord(id, at: now)
+        // A rolled key names its successor first: with no grace it has also stopped working, and
+        // "expired" would hide the key to roll instead.
+        guard let old = try await store.record(withID: id) else { throw KeyLifecycleError.keyNotFound(id) }
         try Self.requireNotRolled(old)
+        try Self.requireActive(old, at: now)
         let created = try await insertNewKey(
             merchantID: old.merchantID, name: old.name, scopes: old.scopes, allowlist: old.allowlist,
             rateLimit: old.rateLimit, expiresAt: old.expiresAt, parentID: old.parentID, createdAt: now,
@@ -187,8 +190,8 @@ public struct KeyManager<Store: KeyStore>: Sendable {
         let graceEnd = RFC3339Time.millisecondPrecision(now.addingTimeInterval(Self.seconds(grace)))
         do {
             let previous = try await update(id, at: now, kind: .rolled) { record, now in
+                try Self.requireNotRolled(record)  // the loser of a roll/roll race learns the winner
                 try Self.requireActive(record, at: now)
-                try Self.requireNotRolled(record)
                 record.successorID = created.record.id
                 record.graceEndsAt = Self.earlier(record.expiresAt, graceEnd)
             }

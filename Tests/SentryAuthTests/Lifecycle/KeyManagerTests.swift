@@ -214,6 +214,40 @@ struct KeyManagerTests {
         )
     }
 
+    @Test("A second roll with no grace, and every loser of a roll race, is told the successor, not 'expired'")
+    func rollAgainNamesTheSuccessor() async throws {
+        let fixture = LifecycleFixture()
+        let manager = fixture.manager
+        let original = try await manager.create(for: .acme, name: "k", scopes: [.salesRead])
+        let first = try await manager.roll(original.record.id)  // grace 0: the old key stops at once
+        await #expect(throws: KeyLifecycleError.alreadyRolled(original.record.id, successor: first.record.id)) {
+            try await manager.roll(original.record.id)
+        }
+        // Eight concurrent rolls of one key: one wins, every other names the winner; nothing else is kept.
+        let target = try await manager.create(for: .acme, name: "race", scopes: [.salesRead])
+        let outcomes = await withTaskGroup(of: Result<APIKeyID, KeyLifecycleError>.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    do {
+                        return .success(try await manager.roll(target.record.id).record.id)
+                    } catch let error as KeyLifecycleError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(.invalidName)  // not expected: fails the test below
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = outcomes.compactMap { try? $0.get() }
+        #expect(winners.count == 1)
+        let winner = try #require(winners.first)
+        for case .failure(let error) in outcomes {
+            #expect(error == .alreadyRolled(target.record.id, successor: winner))
+        }
+        #expect(fixture.store.allRecords.filter { $0.name == "race" }.count == 2, "the old key and one successor")
+    }
+
     @Test("A rolled key's grace ends at its own expiry; minting from it never outlives it")
     func rollThenMint() async throws {
         let fixture = LifecycleFixture()

@@ -161,3 +161,53 @@ struct ClientAddressResolverTests {
         #expect(forwarded.resolve(peer: peer, forwardedFor: ["192.0.2.60"], forwarded: []) == peer)
     }
 }
+
+@Suite("Client address: the forwarding headers are read as bytes")
+struct ClientAddressBytesTests {
+    let proxies = try! IPAllowlist(parsing: ["10.0.0.0/8"])
+
+    @Test(
+        "A character that combines with a comma, or an obfuscated port in X-Forwarded-For, makes the client unknown",
+        arguments: [
+            "10.22.1.1,\u{30D}10.2.1.1", "10.22.1.1, 10.2.1.1:_WUH", "10.22.1.1, [2001:db8::1]",
+            "10.22.1.1, 10.2.1.1:", "10.22.1.1, 10.2.1.1:65536", "10.22.1.1, 10.2.1.1:0x50", "10.22.1.1, 10.2.1.1 :80",
+            "10.22.1.1,\u{30D}", "10.22.1.1, 1\u{30D}0.2.1.1", "10.22.1.1, 10.2.1.1\u{FEFF}",
+        ])
+    func malformedHops(value: String) {
+        // The key in the issue is allowed only from 10.22.1.1; the peer is a trusted proxy.
+        let resolver = ClientAddressResolver(trustedProxies: proxies)
+        #expect(
+            resolver.resolve(peer: try! IPAddress("10.0.0.1"), forwardedFor: [value]) == nil,
+            "\(value.unicodeScalars.map { $0.value })")
+    }
+
+    @Test("The issue's reproduction: a key allowed only from 10.22.1.1 is refused, through the gate")
+    func reproduction() async throws {
+        let keys = InMemoryKeyStore()
+        let created = try await KeyManager(store: keys).create(
+            for: MerchantID("merchant_1")!, name: "k", scopes: [.customerRead],
+            allowlist: try IPAllowlist(parsing: ["10.22.1.1"]))
+        let gate = RequestGate(keys: keys, policy: .sentry, rateLimits: InMemoryRateLimitStore<APIKeyID>())
+        let resolver = ClientAddressResolver(trustedProxies: proxies)
+        for value in ["10.22.1.1,\u{30D}10.2.1.1", "10.22.1.1, 10.2.1.1:_WUH"] {
+            let request = GateRequest(
+                method: "GET", target: "/public/api/v1/customers",
+                authorization: ["Bearer \(created.key.revealSecret())"],
+                peer: "10.0.0.1", forwardedFor: [value], resolver: resolver)
+            #expect(try await gate.evaluate(request).status == 403, "\(value.unicodeScalars.map { $0.value })")
+        }
+        // Well-formed chains still resolve: an all-trusted one to its leftmost entry, others to the
+        // first untrusted hop; in Forwarded an obfuscated port is still a port (RFC 7239 §6.3).
+        #expect(
+            resolver.resolve(peer: try IPAddress("10.0.0.1"), forwardedFor: ["10.22.1.1, 10.2.1.1:8080"])
+                == (try IPAddress("10.22.1.1")))
+        #expect(
+            resolver.resolve(peer: try IPAddress("10.0.0.1"), forwardedFor: ["198.51.100.7, 10.2.1.1:8080"])
+                == (try IPAddress("198.51.100.7")))
+        #expect(
+            ClientAddressResolver(trustedProxies: proxies, header: .forwarded).resolve(
+                peer: try IPAddress("10.0.0.1"),
+                forwarded: [#"for="[2001:db8::1]", for=198.51.100.7, for="10.2.1.1:_WUH""#])
+                == (try IPAddress("198.51.100.7")))
+    }
+}
