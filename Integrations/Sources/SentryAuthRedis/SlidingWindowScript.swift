@@ -13,7 +13,9 @@
 ///   time in microseconds, to replay a recorded trace; with it the script sets no expiry (the trace's
 ///   time is not Redis's).
 /// - Returns `{allowed (1 or 0), remaining, reset (ms)}`: reset is the wait until enough quota
-///   frees up when refused, the time until the oldest admission leaves the window when allowed.
+///   frees up when refused, the time until the oldest admission leaves the window when allowed,
+///   never more than the window (a time stored in `now`'s millisecond, rounded up, would otherwise
+///   read as window + 1 ms: `Reset: 61` for a 60 s window).
 enum SlidingWindowScript {
     static let source = """
         local limit = tonumber(ARGV[1])
@@ -35,7 +37,7 @@ enum SlidingWindowScript {
         if cost > 0 and used + cost > limit then
           local k = used + cost - limit - 1
           local blocking = redis.call('ZRANGE', KEYS[1], k, k, 'WITHSCORES')
-          return {0, math.max(0, limit - used), tonumber(blocking[2]) + window - now}
+          return {0, math.max(0, limit - used), math.min(window, tonumber(blocking[2]) + window - now)}
         end
         if cost > 0 then
           local last = redis.call('INCRBY', KEYS[2], cost)
@@ -58,7 +60,7 @@ enum SlidingWindowScript {
         end
         local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
         local reset = 0
-        if oldest[2] then reset = math.max(0, tonumber(oldest[2]) + window - now) end
+        if oldest[2] then reset = math.min(window, math.max(0, tonumber(oldest[2]) + window - now)) end
         return {1, math.max(0, limit - used), reset}
         """
 }

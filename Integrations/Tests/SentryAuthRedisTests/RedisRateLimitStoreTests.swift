@@ -27,7 +27,8 @@ struct RedisRateLimitStoreTests {
         APIKeyID("key_" + String(repeating: "0", count: 24 - String(index).count) + String(index))!
     }
 
-    @Test("Replays a recorded trace with the same decisions as the in-process exact limiter")
+    @Test(
+        "Replays a recorded trace with the same decisions as the in-process exact limiter, reset never past the window")
     func sameDecisionsAsInProcessLimiter() async throws {
         let redis = try RedisTestServer()
         let store = RedisRateLimitStore(configuration: try RedisConfiguration(url: redis.url), whenUnavailable: .refuse)
@@ -51,11 +52,16 @@ struct RedisRateLimitStoreTests {
             let key = Int(random.next() % 20)
             let limit = limits[key % 5]
             let cost = random.next() % 8 == 0 ? Int(random.next() % UInt64(limit.limit + 1)) : 1
-            let expected = try await local.acquire(Self.keyID(key), cost: cost, limit: limit, at: .milliseconds(now))
-            let actual = try await store.acquireInRedis(
-                Self.keyID(key), cost: cost, limit: limit, microseconds: now * 1_000)
+            // Half the events fall between two milliseconds: checked rounded down, stored rounded up.
+            let micros = now * 1_000 + (random.next() % 2 == 0 ? 0 : random.next() % 1_000)
+            let expected = try await local.acquire(
+                Self.keyID(key), cost: cost, limit: limit, at: MonotonicInstant(nanoseconds: micros * 1_000))
+            let actual = try await store.acquireInRedis(Self.keyID(key), cost: cost, limit: limit, microseconds: micros)
             if expected != actual, mismatches.count < 10 {
                 mismatches.append("event \(event), key \(key), cost \(cost): Redis \(actual), in-process \(expected)")
+            }
+            if actual.resetAfterMilliseconds > limit.windowMilliseconds, mismatches.count < 10 {
+                mismatches.append("event \(event): reset \(actual.resetAfterMilliseconds) ms beyond the window")
             }
             if actual.isAllowed { allowed += 1 } else { refused += 1 }
         }

@@ -155,7 +155,9 @@ public final class SlidingWindowLimiter: Sendable {
             let admittedAt = slot >> 24
             if admittedAt != Self.never && admittedAt - 1 + windowMilliseconds > now {
                 // Refused: enough quota frees up when unit k leaves the window.
-                let wait = admittedAt - 1 + windowMilliseconds - now
+                // At most one window: an admission stored in `now`'s millisecond (rounded up) would
+                // otherwise read as window + 1 ms, and a Retry-After of 61 s for a 60 s window.
+                let wait = min(admittedAt - 1 + windowMilliseconds - now, windowMilliseconds)
                 // For a cost of 1, unit k is the oldest of the last `limit`: all of them are inside.
                 let remaining = cost == 1 ? 0 : slotCount - inWindow(count: count, now: now).used
                 return RateLimitDecision(
@@ -178,8 +180,10 @@ public final class SlidingWindowLimiter: Sendable {
     private func decision(allowed: Bool, count: UInt64, now: UInt64) -> RateLimitDecision {
         let (used, oldest) = inWindow(count: count, now: now)
         // The oldest unit inside leaves the window at oldest − 1 + window (times are stored + 1).
+        // Never more than the window (see the refusal above: stored times are rounded up, `now` down).
         let reset =
-            oldest == Self.never ? 0 : oldest - 1 + windowMilliseconds - min(now, oldest - 1 + windowMilliseconds)
+            oldest == Self.never
+            ? 0 : min(oldest - 1 + windowMilliseconds - min(now, oldest - 1 + windowMilliseconds), windowMilliseconds)
         return RateLimitDecision(
             isAllowed: allowed, limit: limit, remaining: UInt32(slotCount - used), resetAfterMilliseconds: UInt32(reset)
         )

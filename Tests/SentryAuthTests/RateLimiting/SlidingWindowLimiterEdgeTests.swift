@@ -101,3 +101,29 @@ struct SlidingWindowLimiterEdgeTests {
         }
     }
 }
+
+@Suite("Sliding window: reported times never exceed the window")
+struct SlidingWindowResetBoundTests {
+    @Test("An admission between two milliseconds reports Reset and t= of at most the window, allowed or refused")
+    func subMillisecondInstants() throws {
+        let limit = try RateLimit(limit: 3, window: .seconds(60))
+        let limiter = SlidingWindowLimiter(limit: limit)
+        // 1000.4 ms: checked as 1000, stored as 1001 — the case that read as 60.001 s, "Reset: 61".
+        let instant = MonotonicInstant(nanoseconds: 1_000_400_000)
+        for _ in 0..<3 {
+            let allowed = limiter.acquire(at: instant)
+            #expect(allowed.isAllowed)
+            #expect(allowed.resetAfterMilliseconds <= 60_000)
+            #expect(allowed.value(of: .reset) == "60")
+            #expect(allowed.value(of: .rateLimit)?.hasSuffix(";t=60") == true)
+        }
+        let refused = limiter.acquire(at: instant)
+        #expect(!refused.isAllowed)
+        #expect(refused.resetAfterMilliseconds == 60_000)
+        #expect(refused.retryAfterSeconds == 60)
+        // The bound is a report, not a change of rule: one millisecond before the stored time plus
+        // the window, the request is still refused; at it, admitted.
+        #expect(!limiter.acquire(at: .milliseconds(61_000)).isAllowed)
+        #expect(limiter.acquire(at: .milliseconds(61_001)).isAllowed)
+    }
+}
