@@ -114,6 +114,7 @@ public struct DecisionObserver: Sendable {
         case .routeMismatch(nil): "no handler for the policy's route: fix the route table"
         case .insufficientScope(let missing): "missing scopes \(missing.formatted)"
         case .rateLimited: "rate limited"
+        case .tooManyFailedAuthentications: "too many failed authentications from the client address"
         case .keyStoreUnavailable: "the key store failed"
         case .rateLimitStoreUnavailable: "the rate-limit store failed"
         }

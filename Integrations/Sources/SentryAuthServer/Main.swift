@@ -104,14 +104,20 @@ enum Main {
         let usage = KeyUsageRecorder(store: usageStore)
         let gate = RequestGate(
             keys: keys, policy: policy, rateLimits: limits,
-            format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry, usage: usage)
+            format: options.acceptLegacyKeys ? .sentryAcceptingLegacyKeys : .sentry, usage: usage,
+            failedAuthentications: options.failedAuthentications)
+        let governor = ConnectionGovernor(
+            headTimeout: .seconds(options.headTimeout), idleTimeout: .seconds(options.idleTimeout),
+            maximumConnections: options.maximumConnections)
         let router = try SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
             resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))
         let app = Application(
             router: router,
-            // A CONNECT's answer is the last thing on its connection (nothing after it is read).
-            server: .http1(configuration: .init(additionalChannelHandlers: [CloseAfterConnectHandler()])),
+            // Head and idle timeouts and a connection cap that closes the idle first; a CONNECT's
+            // answer is the last thing on its connection (nothing after it is read).
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [governor.handler(), CloseAfterConnectHandler()])),
             configuration: .init(address: .hostname(options.host, port: options.port)),
             services: [UsageFlushService(usage: usage)] + services,
             onServerRunning: { channel in

@@ -145,7 +145,9 @@ enum OpenAPIDocument {
                     "NOT_FOUND: no endpoint matches this method and path (non-canonical paths never match)",
                     schema: "Error", headers: []),
                 "429": response(
-                    "RATE_LIMIT_EXCEEDED: more requests than the key's limit in its window", schema: "Error",
+                    "RATE_LIMIT_EXCEEDED: more requests than the key's limit in its window, or too many failed "
+                        + "authentications from the client address (its requests are then refused without a key "
+                        + "look-up until the window ends)", schema: "Error",
                     headers: rateLimitHeaders + ["Retry-After"]),
                 "503": response(
                     "SERVICE_UNAVAILABLE: the key database or the shared rate-limit store did not answer",

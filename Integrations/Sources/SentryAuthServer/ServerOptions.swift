@@ -21,10 +21,19 @@ struct ServerOptions {
     var trustedProxies = IPAllowlist()
     var gate = true
     var acceptLegacyKeys = false
+    /// Failed authentications allowed per client address and window; `nil` when turned off.
+    var failedAuthentications: FailedAuthenticationLimit? = FailedAuthenticationLimit()
+    /// Seconds to read a request's head once it started, to keep an idle connection, and the most
+    /// connections open at once (``ConnectionGovernor``).
+    var headTimeout = 10
+    var idleTimeout = 60
+    var maximumConnections = 200
 
     static let usage = """
         Usage: sentry-auth-server (--store FILE | --postgres URL) [--redis URL] [--port N] [--host ADDRESS]
                                   [--policy FILE] [--trusted-proxy CIDRS] [--accept-legacy-keys] [--no-gate]
+                                  [--failed-auth-limit N/SECONDS | --no-failed-auth-limit]
+                                  [--head-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
                sentry-auth-server keys SUBCOMMAND --postgres URL [OPTIONS]   (see 'keys --help')
                sentry-auth-server migrate --postgres URL
 
@@ -52,6 +61,19 @@ struct ServerOptions {
           --trusted-proxy CIDRS   Proxies whose X-Forwarded-For entries are believed (default: none)
           --accept-legacy-keys    Also accept keys made before checksums (a migration setting)
           --no-gate               Serve the same routes without the gate (for load comparisons)
+          --failed-auth-limit N/SECONDS
+                                  After N failed authentications (unknown, malformed, revoked or
+                                  expired keys) from one client address in SECONDS, answer its
+                                  requests 429 without asking the key store, except for keys the
+                                  cache holds (default 30/60; IPv6 counted by /64)
+          --no-failed-auth-limit  Do not limit failed authentications
+          --head-timeout SECONDS  Close a connection whose request head is not complete this long
+                                  after its first byte (default 10)
+          --idle-timeout SECONDS  Close a connection with no request in progress after this long
+                                  without a byte (default 60)
+          --max-connections N     The most connections open at once; at the cap, the connection
+                                  idle the longest is closed to make room (default 200: keep it
+                                  below the descriptor limit, 'ulimit -n')
 
         When PostgreSQL is unreachable, keys the cache holds keep working for up to 10 s and any
         other key gets 503 SERVICE_UNAVAILABLE (never 200, never 401).
@@ -115,6 +137,23 @@ struct ServerOptions {
                     trustedProxies = try IPAllowlist(parsingList: try value(argument))
                 } catch {
                     throw UsageError("--trusted-proxy: \(error)")
+                }
+            case "--failed-auth-limit":
+                let text = try value(argument)
+                let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+                guard parts.count == 2, let count = Int(parts[0]), (1...1_000_000).contains(count),
+                    let seconds = Int(parts[1]), (1...86_400).contains(seconds)
+                else { throw UsageError("--failed-auth-limit is N/SECONDS, such as 30/60.") }
+                failedAuthentications = FailedAuthenticationLimit(limit: count, window: .seconds(seconds))
+            case "--no-failed-auth-limit": failedAuthentications = nil
+            case "--head-timeout", "--idle-timeout", "--max-connections":
+                guard let number = Int(try value(argument)), (1...1_000_000).contains(number) else {
+                    throw UsageError("\(argument) takes a whole number from 1 to 1000000.")
+                }
+                switch argument {
+                case "--head-timeout": headTimeout = number
+                case "--idle-timeout": idleTimeout = number
+                default: maximumConnections = number
                 }
             case "--no-gate": gate = false
             case "--accept-legacy-keys": acceptLegacyKeys = true

@@ -64,8 +64,10 @@ struct MultiInstanceTests {
         let listed = try server("keys", "list", "--postgres", database)
         #expect(listed.status == 0 && listed.output.contains(id) && !listed.output.contains(key))
 
-        let a = try ServerProcess(["--postgres", database, "--redis", redis.url])
-        let b = try ServerProcess(["--postgres", database, "--redis", redis.url])
+        // Every request of this test comes from 127.0.0.1 and it revokes 100 keys: the limit on failed
+        // authentications per address (on by default) would turn its 401s into 429s.
+        let a = try ServerProcess(["--postgres", database, "--redis", redis.url, "--no-failed-auth-limit"])
+        let b = try ServerProcess(["--postgres", database, "--redis", redis.url, "--no-failed-auth-limit"])
         let clients = [LiveClient(port: a.port), LiveClient(port: b.port)]
 
         // 1. One key, 150 requests across both instances: exactly 60 allowed, the rest 429.

@@ -14,13 +14,20 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     private let output = Pipe()
 
-    init(_ arguments: [String]) throws {
+    /// Starts the server; with `descriptorLimit`, under that `ulimit -n`.
+    init(_ arguments: [String], descriptorLimit: Int? = nil) throws {
         let testBinary = URL(
             fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let executable = testBinary.deletingLastPathComponent().appendingPathComponent("sentry-auth-server")
         try #require(FileManager.default.isExecutableFile(atPath: executable.path), "built next to the tests")
-        process.executableURL = executable
-        process.arguments = arguments + ["--port", "0"]
+        if let descriptorLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments =
+                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable.path] + arguments + ["--port", "0"]
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments + ["--port", "0"]
+        }
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()

@@ -57,6 +57,9 @@ extension GateDecision {
             case insufficientScope(missing: ScopeSet)
             /// The key's rate limit is spent.
             case rateLimited
+            /// The client address failed to authenticate too often (``FailedAuthenticationLimit``):
+            /// refused without asking the key store.
+            case tooManyFailedAuthentications
             /// The key store failed (a database that is down) while looking the key up: the key is
             /// neither valid nor known to be invalid, so the answer is 503, never 401 and never 200.
             case keyStoreUnavailable

@@ -38,6 +38,11 @@
 ///    try again in N seconds.", with `Retry-After: N` and the rate-limit headers. A cost the key's
 ///    limit can never admit is a 429 too (retry after one window), never an error.
 ///
+/// With a ``FailedAuthenticationLimit``, a client address that has presented too many unknown,
+/// malformed, revoked or expired keys in a window gets 429 `RATE_LIMIT_EXCEEDED` for every request
+/// whose key the gate could only confirm by asking the store: a flood of random keys costs the
+/// store a few look-ups per address and window, not one per request.
+///
 /// A store that fails — the key database or a shared rate-limit store is down — gives 503
 /// `SERVICE_UNAVAILABLE` with `Retry-After`, never 200 and never a misleading 401: a key that could
 /// not be looked up is neither valid nor known to be invalid. Put a ``CachedKeyStore`` in front of a
@@ -63,6 +68,8 @@ public struct RequestGate: Sendable {
     public let realm: String
     /// Where allowed requests note their key's use, if anywhere.
     public let usage: KeyUsageRecorder?
+    /// The limit on failed authentications per client address, if any.
+    public let failedAuthentications: FailedAuthenticationLimit?
 
     /// Where keys are looked up.
     @available(*, deprecated, message: "The gate's stores are its own: keep the store you passed to init.")
@@ -97,12 +104,16 @@ public struct RequestGate: Sendable {
     ///   - format: The key format; ``APIKeyFormat/sentry`` by default.
     ///   - realm: The challenge realm; `Sentry Payments API` by default. Quotes and backslashes are dropped.
     ///   - usage: Where allowed requests note their key's use (last use), if anywhere; none by default.
+    ///   - failedAuthentications: A limit on failed authentications per client address (see
+    ///     ``FailedAuthenticationLimit``); none by default.
     public init(
         keys: some KeyLookup, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(),
         wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
-        realm: String = "Sentry Payments API", usage: KeyUsageRecorder? = nil
+        realm: String = "Sentry Payments API", usage: KeyUsageRecorder? = nil,
+        failedAuthentications: FailedAuthenticationLimit? = nil
     ) {
+        self.failedAuthentications = failedAuthentications
         self.keyLookup = keys
         self.policy = policy
         self.limits = rateLimits
@@ -131,14 +142,15 @@ public struct RequestGate: Sendable {
     ///   - clock: The monotonic clock; ``SystemMonotonicClock`` by default.
     ///   - realm: The challenge realm; `Sentry Payments API` by default.
     ///   - usage: Where allowed requests note their key's use, if anywhere; none by default.
+    ///   - failedAuthentications: A limit on failed authentications per client address; none by default.
     public init<Store: KeyStore>(
         manager: KeyManager<Store>, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(), realm: String = "Sentry Payments API",
-        usage: KeyUsageRecorder? = nil
+        usage: KeyUsageRecorder? = nil, failedAuthentications: FailedAuthenticationLimit? = nil
     ) {
         self.init(
             keys: manager.store, policy: policy, rateLimits: rateLimits, clock: clock, wallClock: manager.clock,
-            format: manager.format, realm: realm, usage: usage)
+            format: manager.format, realm: realm, usage: usage, failedAuthentications: failedAuthentications)
     }
 
     /// Decides a request.
@@ -164,7 +176,7 @@ public struct RequestGate: Sendable {
             } catch {
                 return .refused(unavailable(.keyStoreUnavailable, key: nil))
             }
-            guard let found else { return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true)) }
+            guard let found else { return .refused(failed(.invalidKey(.unknown), request, at: instant)) }
             // A store that suspends: one object per request, beside a round trip.
             switch proceed(request, stored: StoredRecord(found), digest: digest, at: instant) {
             case .decided(let decision): return decision
@@ -210,9 +222,9 @@ public struct RequestGate: Sendable {
         case .success(let presented): digest = presented
         case .failure(.missing): return .decided(.refused(unauthorized(.missingCredentials, tokenPresented: false)))
         case .failure(.malformed):
-            return .decided(.refused(unauthorized(.malformedAuthorization, tokenPresented: true)))
+            return .decided(.refused(failed(.malformedAuthorization, request, at: instant)))
         case .failure(.invalid(let error)):
-            return .decided(.refused(unauthorized(.invalidKey(.malformed(error)), tokenPresented: true)))
+            return .decided(.refused(failed(.invalidKey(.malformed(error)), request, at: instant)))
         }
         switch synchronousKeys?.answer(forDigest: digest) {
         case .some(.some(let stored)):
@@ -221,8 +233,10 @@ public struct RequestGate: Sendable {
             case .limit(let pending): return .limit(pending)
             }
         case .some(.none):
-            return .decided(.refused(unauthorized(.invalidKey(.unknown), tokenPresented: true)))
+            return .decided(.refused(failed(.invalidKey(.unknown), request, at: instant)))
         case .none:
+            // The store must be asked: not for an address that has failed too often.
+            if let refusal = blockedAddress(request, at: instant) { return .decided(.refused(refusal)) }
             return .lookUp(digest, instant)
         }
     }
@@ -234,7 +248,7 @@ public struct RequestGate: Sendable {
     ) -> Remaining {
         let record = stored.record
         let match: EndpointMatch
-        switch admit(request, record: record, digest: digest) {
+        switch admit(request, record: record, digest: digest, at: instant) {
         case .refused(let refusal): return .decided(.refused(refusal))
         case .admitted(let admitted): match = admitted
         }
@@ -281,15 +295,17 @@ public struct RequestGate: Sendable {
     }
 
     /// The rest of step 1 (the record found for the digest) and steps 2 to 4, which change nothing.
-    private func admit(_ request: GateRequest, record: KeyRecord, digest: KeyDigest) -> Admission {
+    private func admit(
+        _ request: GateRequest, record: KeyRecord, digest: KeyDigest, at instant: MonotonicInstant
+    ) -> Admission {
         // 1. The digest confirmed in constant time; the record's own rule for revocation and expiry.
         guard record.digest == digest else {
             return .refused(unauthorized(.invalidKey(.unknown), tokenPresented: true))
         }
         switch record.status(at: expiryClock.now()) {
         case .active: break
-        case .revoked: return .refused(unauthorized(.invalidKey(.revoked), tokenPresented: true))
-        case .expired: return .refused(unauthorized(.invalidKey(.expired), tokenPresented: true))
+        case .revoked: return .refused(failed(.invalidKey(.revoked), request, at: instant))
+        case .expired: return .refused(failed(.invalidKey(.expired), request, at: instant))
         }
 
         // 2. Client address.
@@ -390,6 +406,32 @@ public struct RequestGate: Sendable {
                 return .success(KeyDigest.SHA256.hash(UnsafeRawBufferPointer(token)))
             }
         }
+    }
+
+    /// A 401 for credentials that failed, counted against the client address (see
+    /// ``FailedAuthenticationLimit``: once over it, the address's requests that would need a store
+    /// look-up get 429 instead, in ``begin(_:)``; a failure found without one stays a 401).
+    private func failed(_ reason: GateDecision.Refusal.Reason, _ request: GateRequest, at instant: MonotonicInstant)
+        -> GateDecision.Refusal
+    {
+        if let limit = failedAuthentications, let address = request.clientAddress {
+            limit.counter.recordFailure(address, at: instant)
+        }
+        return unauthorized(reason, tokenPresented: true)
+    }
+
+    /// The 429 for a client address over its ``FailedAuthenticationLimit``, or `nil`.
+    private func blockedAddress(_ request: GateRequest, at instant: MonotonicInstant) -> GateDecision.Refusal? {
+        guard let limit = failedAuthentications, let address = request.clientAddress,
+            limit.counter.isBlocked(address, at: instant)
+        else { return nil }
+        let decision = RateLimitDecision(
+            isAllowed: false, limit: limit.rateLimit, remaining: 0,
+            resetAfter: .milliseconds(limit.counter.millisecondsLeft(at: instant)))
+        let seconds = decision.retryAfterSeconds ?? 1
+        return refusal(
+            .rateLimitExceeded, "Rate limit exceeded. Please try again in \(seconds) seconds.",
+            .tooManyFailedAuthentications, extra: decision.headers)
     }
 
     /// The 503 for a store that failed: the request is neither allowed nor refused on its merits.
