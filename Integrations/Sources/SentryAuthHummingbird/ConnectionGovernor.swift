@@ -51,7 +51,9 @@ public final class ConnectionGovernor: Sendable {
     ///   - headTimeout: How long a head may take once it started; 10 s by default.
     ///   - idleTimeout: How long a connection may idle; 60 s by default.
     ///   - maximumConnections: The most connections open at once (at least 1); 200 by default.
-    public init(headTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), maximumConnections: Int = 200) {
+    public init(
+        headTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60), maximumConnections: Int = 200
+    ) {
         self.headTimeout = headTimeout
         self.idleTimeout = idleTimeout
         self.maximumConnections = max(1, maximumConnections)
@@ -129,7 +131,8 @@ public final class ConnectionGovernor: Sendable {
         ///
         /// - Parameter context: The handler's context.
         public func handlerAdded(context: ChannelHandlerContext) {
-            try? context.pipeline.syncOperations.addHandler(ByteWatcher(owner: self, loop: context.eventLoop), position: .first)
+            try? context.pipeline.syncOperations.addHandler(
+                ByteWatcher(owner: self, loop: context.eventLoop), position: .first)
             if context.channel.isActive { start(context) }
         }
 

@@ -23,7 +23,9 @@ final class ServerProcess: @unchecked Sendable {
         if let descriptorLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments =
-                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable.path] + arguments + ["--port", "0"]
+                ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", executable.path] + arguments + [
+                    "--port", "0",
+                ]
         } else {
             process.executableURL = executable
             process.arguments = arguments + ["--port", "0"]

@@ -15,8 +15,9 @@
 ///   store about once a second, not once a request.
 /// - **Single flight.** At most one look-up per digest is in progress: concurrent misses for the
 ///   same digest wait for the same load.
-/// - **Bounded.** At most ``maximumEntries`` entries; when a shard is full its oldest entry is
-///   dropped first.
+/// - **Bounded.** At most ``maximumEntries`` known keys and ``maximumUnknownEntries`` unknown
+///   digests, each with its own budget; when a shard is full its oldest entry of that kind is
+///   dropped first, so unknown digests (a flood of random keys) never push a known key out.
 /// - **Unconfirmed after a lost feed.** ``unconfirmAll()`` (what a change feed calls when its
 ///   connection drops) makes every look-up ask the store again; an entry is then served only if the
 ///   store fails, and only within its freshness: keys keep working through a database outage for
@@ -46,8 +47,11 @@ public final class CachedKeyStore: KeyStore {
     public let freshness: Duration
     /// How long an unknown digest is remembered as unknown.
     public let negativeFreshness: Duration
-    /// The most entries (known and unknown digests) the cache holds.
+    /// The most known keys the cache holds.
     public let maximumEntries: Int
+    /// The most unknown digests the cache remembers: their own budget, so that a flood of random
+    /// keys never pushes a known key out (about 200 bytes each: 16,384 by default, about 3 MiB).
+    public let maximumUnknownEntries: Int
     /// The clock that ages entries.
     public let clock: any MonotonicClock
 
@@ -69,27 +73,67 @@ public final class CachedKeyStore: KeyStore {
 
     struct Shard: Sendable {
         var entries: [KeyDigest: Entry] = [:]
-        /// Digests in the order their entries were stored, for eviction (may hold stale digests).
+        /// Digests in the order their known entries were stored, for eviction (may hold stale digests).
         var order: [KeyDigest] = []
         var orderStart = 0
+        /// The same for unknown digests, which have a budget of their own: a flood of random keys
+        /// evicts other unknown digests, never a known key.
+        var unknownOrder: [KeyDigest] = []
+        var unknownOrderStart = 0
+        var unknownCount = 0
         var loads: [KeyDigest: Load] = [:]
         var nextToken: UInt64 = 0
 
-        /// Stores a confirmed entry (and publishes it in `index`), dropping the oldest beyond `capacity`.
-        mutating func remember(_ digest: KeyDigest, _ entry: Entry, capacity: Int, index: CacheIndex) {
-            if entries.updateValue(entry, forKey: digest) == nil { order.append(digest) }
+        /// Stores a confirmed entry (and publishes it in `index`), dropping the oldest known entries
+        /// beyond `capacity` and the oldest unknown ones beyond `unknownCapacity`.
+        mutating func remember(
+            _ digest: KeyDigest, _ entry: Entry, capacity: Int, unknownCapacity: Int, index: CacheIndex
+        ) {
+            let previous = entries.updateValue(entry, forKey: digest)
+            let isUnknown = entry.record == nil
+            let wasUnknown = previous.map { $0.record == nil }
+            if wasUnknown != isUnknown {
+                if isUnknown {
+                    unknownOrder.append(digest)
+                    unknownCount += 1
+                } else {
+                    order.append(digest)
+                }
+                if wasUnknown == true { unknownCount -= 1 }
+            }
             index.insert(
                 CacheIndex.Entry(digest: digest, stored: entry.record.map(StoredRecord.init), loadedAt: entry.loadedAt))
-            while entries.count > capacity, orderStart < order.count {
+            while entries.count - unknownCount > capacity, orderStart < order.count {
                 let oldest = order[orderStart]
-                if entries.removeValue(forKey: oldest) != nil { index.remove(oldest) }
                 orderStart += 1
+                if let found = entries[oldest], found.record != nil {
+                    entries[oldest] = nil
+                    index.remove(oldest)
+                }
+            }
+            while unknownCount > unknownCapacity, unknownOrderStart < unknownOrder.count {
+                let oldest = unknownOrder[unknownOrderStart]
+                unknownOrderStart += 1
+                if let found = entries[oldest], found.record == nil {
+                    entries[oldest] = nil
+                    unknownCount -= 1
+                    index.remove(oldest)
+                }
             }
             index.synchronize()
             if orderStart > 1024 && orderStart * 2 > order.count {
                 order.removeFirst(orderStart)
                 orderStart = 0
             }
+            if unknownOrderStart > 1024 && unknownOrderStart * 2 > unknownOrder.count {
+                unknownOrder.removeFirst(unknownOrderStart)
+                unknownOrderStart = 0
+            }
+        }
+
+        /// Drops the entry for `digest`, keeping the count of unknown ones true.
+        mutating func forget(_ digest: KeyDigest) {
+            if let removed = entries.removeValue(forKey: digest), removed.record == nil { unknownCount -= 1 }
         }
     }
 
@@ -105,19 +149,22 @@ public final class CachedKeyStore: KeyStore {
     ///   - base: The store that holds the records.
     ///   - freshness: How long a loaded record is served; 10 s by default.
     ///   - negativeFreshness: How long an unknown digest is remembered; 1 s by default.
-    ///   - maximumEntries: The most entries held; 100,000 by default.
+    ///   - maximumEntries: The most known keys held; 100,000 by default.
+    ///   - maximumUnknownEntries: The most unknown digests remembered; 16,384 by default.
     ///   - clock: The clock that ages entries; the system's monotonic clock by default.
     public init(
         _ base: some KeyStore, freshness: Duration = .seconds(10), negativeFreshness: Duration = .seconds(1),
-        maximumEntries: Int = 100_000, clock: any MonotonicClock = SystemMonotonicClock()
+        maximumEntries: Int = 100_000, maximumUnknownEntries: Int = 16_384,
+        clock: any MonotonicClock = SystemMonotonicClock()
     ) {
         self.base = base
         self.freshness = freshness
         self.negativeFreshness = negativeFreshness
         self.maximumEntries = max(Self.shardCount, maximumEntries)
+        self.maximumUnknownEntries = max(Self.shardCount, maximumUnknownEntries)
         self.clock = clock
         shards = (0..<Self.shardCount).map { _ in Locked(Shard()) }
-        let capacity = self.maximumEntries / Self.shardCount
+        let capacity = (self.maximumEntries + self.maximumUnknownEntries) / Self.shardCount
         indexes = (0..<Self.shardCount).map { _ in CacheIndex(capacity: capacity) }
     }
 
@@ -128,6 +175,7 @@ public final class CachedKeyStore: KeyStore {
     private func shard(_ digest: KeyDigest) -> Locked<Shard> { shards[shardNumber(digest)] }
 
     private var capacityPerShard: Int { maximumEntries / Self.shardCount }
+    private var unknownCapacityPerShard: Int { maximumUnknownEntries / Self.shardCount }
 
     private func isFresh(_ entry: Entry, at now: MonotonicInstant) -> Bool {
         isFresh(loadedAt: entry.loadedAt, isKnown: entry.record != nil, at: now)
@@ -192,7 +240,7 @@ public final class CachedKeyStore: KeyStore {
                 state.loads[digest] = nil
                 state.remember(
                     digest, Entry(record: result, loadedAt: now), capacity: capacityPerShard,
-                    index: indexes[shardNumber(digest)])
+                    unknownCapacity: unknownCapacityPerShard, index: indexes[shardNumber(digest)])
                 return true
             }
             if stored, let result { digestsByID.withLock { $0[result.id] = digest } }
@@ -226,7 +274,7 @@ public final class CachedKeyStore: KeyStore {
     public func invalidate(digest: KeyDigest) {
         let index = indexes[shardNumber(digest)]
         shard(digest).withLock { state in
-            state.entries[digest] = nil
+            state.forget(digest)
             state.loads[digest] = nil
             index.remove(digest)
             index.synchronize()
@@ -274,6 +322,16 @@ public final class CachedKeyStore: KeyStore {
 
     /// How many entries the cache holds now (known and unknown digests).
     public var count: Int { shards.reduce(0) { $0 + $1.withLock { $0.entries.count } } }
+
+    /// What the shards hold, for tests of the memory bound: entries, and digests in the eviction queues.
+    var heldState: (entries: Int, queued: Int) {
+        shards.reduce(into: (0, 0)) { total, shard in
+            shard.withLock { state in
+                total.0 += state.entries.count
+                total.1 += state.order.count + state.unknownOrder.count
+            }
+        }
+    }
 
     // MARK: Pass-through
 

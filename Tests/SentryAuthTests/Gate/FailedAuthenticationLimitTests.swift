@@ -41,7 +41,9 @@ struct FailedAuthenticationLimitTests {
                 #expect(decision.header("X-RateLimit-Limit") == "5")
                 #expect(decision.header("X-RateLimit-Remaining") == "0")
                 #expect(decision.header("RateLimit") == #""default";r=0;t=50"#)
-                #expect(try decision.refusal?.parsedBody["message"] == "Rate limit exceeded. Please try again in 50 seconds.")
+                #expect(
+                    try decision.refusal?.parsedBody["message"]
+                        == "Rate limit exceeded. Please try again in 50 seconds.")
             }
         }
         #expect(statuses.prefix(5) == [401, 401, 401, 401, 401])
@@ -70,10 +72,15 @@ struct FailedAuthenticationLimitTests {
             #expect(try await gate.evaluate(request(APIKey.generate(), from: try IPAddress(host))).status == 401)
         }
         // An in-memory store answers without a look-up: a 401 still; the /64 is blocked for look-ups.
-        #expect(try await gate.evaluate(request(APIKey.generate(), from: try IPAddress("2001:db8:1:2::3"))).status == 401)
-        #expect(gate.failedAuthentications!.counter.isBlocked(try IPAddress("2001:db8:1:2::ffff"), at: .milliseconds(1_000)))
-        #expect(!gate.failedAuthentications!.counter.isBlocked(try IPAddress("2001:db8:1:3::1"), at: .milliseconds(1_000)))
-        #expect(try await gate.evaluate(request(APIKey.generate(), from: try IPAddress("2001:db8:1:3::1"))).status == 401)
+        #expect(
+            try await gate.evaluate(request(APIKey.generate(), from: try IPAddress("2001:db8:1:2::3"))).status == 401)
+        #expect(
+            gate.failedAuthentications!.counter.isBlocked(try IPAddress("2001:db8:1:2::ffff"), at: .milliseconds(1_000))
+        )
+        #expect(
+            !gate.failedAuthentications!.counter.isBlocked(try IPAddress("2001:db8:1:3::1"), at: .milliseconds(1_000)))
+        #expect(
+            try await gate.evaluate(request(APIKey.generate(), from: try IPAddress("2001:db8:1:3::1"))).status == 401)
         for _ in 0..<10 { #expect(try await gate.evaluate(request(APIKey.generate(), from: nil)).status == 401) }
         // 100,000 distinct addresses in a 64-slot table: bounded state, and no innocent address blocked.
         let small = FailedAuthenticationLimit(limit: 3, window: .seconds(60), trackedAddresses: 64)

@@ -156,9 +156,9 @@ struct CachedKeyStoreTests {
         #expect(store.lookups.load(ordering: .relaxed) == 3)
     }
 
-    @Test("Bounded: 10⁶ random digests never hold more than the maximum")
+    @Test("Bounded: 10⁶ random digests never hold more than the unknown budget, and never push a known key out")
     func bounded() async throws {
-        let cache = cache(maximumEntries: 4096)
+        let cache = CachedKeyStore(store, maximumEntries: 64, maximumUnknownEntries: 4096, clock: clock)
         let created = try await create(in: store)
         var generator = SystemRandomNumberGenerator()
         var highest = 0
@@ -169,13 +169,35 @@ struct CachedKeyStoreTests {
             if try await cache.record(forDigest: digest) != nil { found += 1 }
             if index % 50_000 == 0 {
                 highest = max(highest, cache.count)
-                // A live key among the flood is still found.
+                // A live key among the flood is still found, and still cached: the flood never evicts it.
+                let lookups = store.lookups.load(ordering: .relaxed)
                 #expect(try await cache.record(forDigest: created.key.digest) == created.record)
+                #expect(index == 0 || store.lookups.load(ordering: .relaxed) == lookups, "served from the cache")
             }
         }
         highest = max(highest, cache.count)
         #expect(found == 0)
-        #expect(highest <= 4096 && highest >= 4096 - CachedKeyStore.shardCount * 64)
+        // 4,096 unknown digests at most (each shard keeps its 256), plus the one known key.
+        #expect(highest <= 4096 + 1 && highest >= 4096 - CachedKeyStore.shardCount * 64)
+    }
+
+    @Test("A flood of unknown digests holds a fixed amount of state once the unknown budget is full")
+    func unknownStateBudget() async throws {
+        let cache = CachedKeyStore(store, maximumEntries: 1024, maximumUnknownEntries: 4096, clock: clock)
+        var generator = SystemRandomNumberGenerator()
+        var largest = (entries: 0, queued: 0)
+        for round in 0..<80 {
+            for _ in 0..<1_000 {
+                let digest = KeyDigest(
+                    word0: generator.next(), word1: generator.next(), word2: generator.next(), word3: generator.next())
+                _ = try await cache.record(forDigest: digest)
+            }
+            let held = cache.heldState
+            if round >= 10 { largest = (max(largest.entries, held.entries), max(largest.queued, held.queued)) }
+        }
+        // Entries never pass the budget; the eviction queues stay under twice it plus their compaction slack.
+        #expect(largest.entries <= 4096)
+        #expect(largest.queued <= 2 * 4096 + CachedKeyStore.shardCount * 1025, "\(largest)")
     }
 
     @Test("The gate over the cache: a revocation through the manager is refused at the next request")
