@@ -1,4 +1,5 @@
 import Foundation
+import SentryAuthPostgres
 import IntegrationTestSupport
 import SentryAuth
 import Testing
@@ -46,5 +47,75 @@ struct HostileClientTests {
         #expect(slowAfter < .seconds(30), "\(slowAfter)")
         withExtendedLifetime(idle) {}
         #expect(try await server.stop() == 0)
+    }
+
+    /// Resident memory of a process, from /proc.
+    static func residentBytes(_ pid: Int32) throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
+        return try #require(Int(line.split(separator: " ").dropFirst().first ?? "")) * 1024
+    }
+
+    @Test("A flood of random well-formed keys over PostgreSQL: few digest-index scans, bounded memory, valid keys work")
+    func randomKeyFlood() async throws {
+        let postgres = try PostgresTestServer.shared()
+        let database = try postgres.createDatabase()
+        let name = String(database.split(separator: "/").last!)
+        #expect(try server("migrate", "--postgres", database).status == 0)
+        let created = try server(
+            "keys", "create", "--postgres", database, "--merchant", "merchant_9", "--scopes", "customer:read")
+        let valid = [("Authorization", "Bearer \(try printedKey(created.output))")]
+        let instance = try ServerProcess(["--postgres", database])  // the failed-authentication limit on, by default
+        let client = LiveClient(port: instance.port, connections: 8)
+        #expect(try await client.send("GET", "/public/api/v1/customers", valid).status == 200)
+        func scans() throws -> Int {
+            Int(
+                try postgres.psql(
+                    // Index or sequential: a table of one row is scanned sequentially.
+                    "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables "
+                        + "WHERE relname = 'sentry_auth_keys'",
+                    database: name
+                ).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+        try await Task.sleep(for: .milliseconds(1_500))  // backends flush statistics at most once a second
+        // Cached now: the change feed empties the cache once when it starts listening, which may have
+        // come after the first request.
+        #expect(try await client.send("GET", "/public/api/v1/customers", valid).status == 200)
+        let scansBefore = try scans()
+        let memoryBefore = try Self.residentBytes(instance.process.processIdentifier)
+        let flood = 6_000
+        var statuses: [Int: Int] = [:]
+        try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var seen: [Int] = []
+                    for _ in 0..<(flood / 8) {
+                        let random = [("Authorization", "Bearer \(APIKey.generate().revealSecret())")]
+                        seen.append(try await client.send("GET", "/public/api/v1/customers", random).status)
+                    }
+                    return seen
+                }
+            }
+            for try await seen in group { for status in seen { statuses[status, default: 0] += 1 } }
+        }
+        // The cached valid key still works from the flooding address; the flood got 401s, then 429s.
+        let after = try await client.send("GET", "/public/api/v1/customers", valid)
+        #expect(after.status == 200, "\(after.status) \(after.body)")
+        // A busy backend flushes its statistics at most once a second, an idle one within 10 s (PostgreSQL 15).
+        try await Task.sleep(for: .seconds(11))
+        let scanned = try scans() - scansBefore
+        let perRequest = Double(scanned) / Double(flood)
+        let growth = try Self.residentBytes(instance.process.processIdentifier) - memoryBefore
+        print(
+            "random-key flood: \(statuses), \(perRequest) digest-index scans a request, \(growth / 1024) KiB resident growth"
+        )
+        // 30 failures a minute, a few more for requests in flight when the limit was reached.
+        #expect(statuses[401, default: 0] >= 30 && statuses[429, default: 0] >= flood * 9 / 10)
+        #expect(statuses.values.reduce(0, +) == flood)
+        #expect(scanned >= 30, "each failure before the limit was a look-up: the count is real")
+        #expect(perRequest <= 0.2)
+        #expect(growth < 64 << 20)
+        try await client.shutdown()
+        #expect(try await instance.stop() == 0)
     }
 }

@@ -6,8 +6,11 @@
 /// only with a store look-up with 429 `RATE_LIMIT_EXCEEDED`, `Retry-After` (the end of the window) and
 /// the rate-limit headers of this limit (`X-RateLimit-Limit: 30`, `X-RateLimit-Remaining: 0`, …),
 /// and asks the store nothing. Valid keys from other addresses are unaffected, and so is a valid key
-/// from the flooding address that the cache already holds (``CachedKeyStore``'s fresh hits, an
-/// ``InMemoryKeyStore``, a ``FileKeyStore``): only the look-ups a flood would cause are refused.
+/// from the flooding address that the cache already holds: a ``CachedKeyStore`` entry, fresh or
+/// stale (a stale one is looked up again, as usual: no flood of random keys guesses a known digest),
+/// or any key of an ``InMemoryKeyStore`` or a ``FileKeyStore``. Only the look-ups a flood would
+/// cause are refused; a valid key the cache has never seen, from a flooding address, waits for the
+/// window to end.
 ///
 /// Addresses are counted in fixed windows, IPv6 by its /64 (one host's usual allocation), in a table
 /// of ``trackedAddresses`` slots made once: the state never grows, whatever the number of

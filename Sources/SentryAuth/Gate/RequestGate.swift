@@ -235,8 +235,11 @@ public struct RequestGate: Sendable {
         case .some(.none):
             return .decided(.refused(failed(.invalidKey(.unknown), request, at: instant)))
         case .none:
-            // The store must be asked: not for an address that has failed too often.
-            if let refusal = blockedAddress(request, at: instant) { return .decided(.refused(refusal)) }
+            // The store must be asked: not for an address that has failed too often, unless the
+            // cache knows the key (a stale entry of a key that was valid: no flood guesses one).
+            if let refusal = blockedAddress(request, at: instant), synchronousKeys?.holdsKnownEntry(digest) != true {
+                return .decided(.refused(refusal))
+            }
             return .lookUp(digest, instant)
         }
     }
@@ -476,6 +479,12 @@ private enum SynchronousKeyStore: Sendable {
         } else {
             return nil
         }
+    }
+
+    /// Whether a cache holds a record for the digest, fresh or stale.
+    func holdsKnownEntry(_ digest: KeyDigest) -> Bool {
+        if case .cached(let store) = self { return store.holdsKnownEntry(forDigest: digest) }
+        return false
     }
 
     /// `.some(stored)` or `.some(nil)` (an unknown digest) when the store knows the answer now;

@@ -66,10 +66,14 @@ public struct IPAllowlist: Sendable, Hashable {
     /// - Parameter list: The comma-separated entries; spaces around them are ignored.
     /// - Throws: ``IPAddressError/invalidEntry(index:reason:)`` naming the first bad entry.
     public init(parsingList list: some StringProtocol) throws(IPAddressError) {
-        let entries = list.split(separator: ",", omittingEmptySubsequences: false).map {
-            $0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()
+        // Split on the comma byte, not on `Character`s: a mark that combines with a comma must not
+        // join two entries (or hide one).
+        let entries = Array(list.utf8).split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).map {
+            String(
+                decoding: $0.drop(while: { $0 == UInt8(ascii: " ") }).reversed().drop(while: { $0 == UInt8(ascii: " ") }
+                ).reversed(), as: UTF8.self)
         }
-        try self.init(parsing: entries.map { String($0) })
+        try self.init(parsing: entries)
     }
 
     private static func parseEntry(_ entry: some StringProtocol) throws(IPAddressError) -> IPPrefix {

@@ -63,10 +63,15 @@ public struct ScopeSet: Sendable {
     /// - Throws: ``ScopeError``.
     public init(parsing list: some StringProtocol, in catalog: ScopeCatalog = .sentry) throws(ScopeError) {
         var bits: UInt64 = 0
-        if !list.allSatisfy({ $0 == " " }) {
-            for (index, rawEntry) in list.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-                let entry = rawEntry.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()
-                let name = String(entry)
+        let bytes = Array(list.utf8)
+        if !bytes.allSatisfy({ $0 == UInt8(ascii: " ") }) {
+            // Split on the comma byte, not on `Character`s (a combining mark after a comma is no comma).
+            for (index, rawEntry) in bytes.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
+                .enumerated()
+            {
+                let space = UInt8(ascii: " ")
+                let entry = rawEntry.drop(while: { $0 == space }).reversed().drop(while: { $0 == space }).reversed()
+                let name = String(decoding: entry, as: UTF8.self)
                 guard !name.isEmpty else { throw .emptyEntry(position: index + 1) }
                 guard Scope.isValid(name.utf8) else { throw .malformedScope(ScopeError.safeExcerpt(name)) }
                 guard let bit = catalog.bit(forName: name) else { throw .unknownScope(name) }

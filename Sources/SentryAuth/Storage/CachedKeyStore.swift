@@ -257,6 +257,13 @@ public final class CachedKeyStore: KeyStore {
         } ?? .none
     }
 
+    /// Whether the cache holds a record for `digest`, fresh or not: a key that was valid when last
+    /// loaded, whose look-up a flood of random keys could never have caused (see
+    /// ``FailedAuthenticationLimit``).
+    func holdsKnownEntry(forDigest digest: KeyDigest) -> Bool {
+        shard(digest).withLock { $0.entries[digest]?.record != nil }
+    }
+
     /// An unconfirmed entry still within its freshness, served when the store failed; `nil` when
     /// there is none (or it was invalidated meanwhile).
     private func unconfirmedRecord(_ digest: KeyDigest, at now: MonotonicInstant, shard: Locked<Shard>) -> KeyRecord?? {

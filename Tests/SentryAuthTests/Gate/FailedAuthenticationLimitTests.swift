@@ -49,15 +49,25 @@ struct FailedAuthenticationLimitTests {
         #expect(statuses.prefix(5) == [401, 401, 401, 401, 401])
         #expect(statuses.dropFirst(5).allSatisfy { $0 == 429 })
         #expect(store.lookups.load(ordering: .relaxed) - before == 5, "0.005 store queries per flood request")
-        // The flooder's cached valid key still works; a valid key from another address too.
+        // The flooder's cached valid key still works, after its entry went stale too (looked up again);
+        // a key the cache never saw waits for the window; a valid key from another address works.
         #expect(try await gate.evaluate(request(valid.key, from: Self.flooder)).status == 200)
+        clock.advance(by: .seconds(11))  // past the cache's 10 s freshness, inside the minute
+        let lookups = store.lookups.load(ordering: .relaxed)
+        #expect(try await gate.evaluate(request(valid.key, from: Self.flooder)).status == 200)
+        #expect(store.lookups.load(ordering: .relaxed) == lookups + 1)
+        let unseen = try await KeyManager(store: store).create(for: .acme, name: "new", scopes: [.customerRead])
+        #expect(try await gate.evaluate(request(unseen.key, from: Self.flooder)).status == 429)
+        #expect(try await gate.evaluate(request(unseen.key, from: Self.other)).status == 200)
         #expect(try await gate.evaluate(request(APIKey.generate(), from: Self.other)).status == 401)
         // A malformed key costs the store nothing: still a 401 (and counted), even from a blocked address.
         let malformed = GateRequest(
             method: "GET", target: "/public/api/v1/customers", authorization: ["Bearer sntr_short"],
             clientAddress: Self.flooder)
         #expect(try await gate.evaluate(malformed).status == 401)
-        #expect(store.lookups.load(ordering: .relaxed) - before == 6, "the flood's 5 and the other address's 1")
+        #expect(
+            store.lookups.load(ordering: .relaxed) - before == 8,
+            "the flood's 5, the stale valid key's 1, the other address's 2")
         // The next window starts afresh.
         clock.advance(by: .seconds(50))
         #expect(try await gate.evaluate(request(APIKey.generate(), from: Self.flooder)).status == 401)

@@ -244,3 +244,23 @@ struct IPAllowlistTests {
         #expect(!restricted.isAllowed(from: IPAddress(192, 0, 3, 1)))
     }
 }
+
+@Suite("Comma-separated lists are split on the comma byte")
+struct CommaListTests {
+    @Test("A mark combining with a comma neither joins two entries nor hides one")
+    func combiningMarkAfterComma() throws {
+        // As Characters, ",\u{30D}" is one grapheme and no comma: the list would read as one entry.
+        var reason: IPAddressError?
+        do { _ = try IPAddress("\u{30D}192.0.2.7") } catch { reason = error }
+        let expected = IPAddressError.invalidEntry(index: 1, reason: try #require(reason))
+        #expect(throws: expected, "the second entry is the bad one") {
+            try IPAllowlist(parsingList: "10.0.0.0/8,\u{30D}192.0.2.7")
+        }
+        #expect(
+            try IPAllowlist(parsingList: "10.0.0.0/8, 192.0.2.7") == IPAllowlist(parsing: ["10.0.0.0/8", "192.0.2.7"]))
+        #expect(throws: ScopeError.malformedScope(ScopeError.safeExcerpt("\u{30D}sales:read"))) {
+            try ScopeSet(parsing: "customer:read,\u{30D}sales:read")
+        }
+        #expect(try ScopeSet(parsing: "customer:read, sales:read") == [.customerRead, .salesRead])
+    }
+}
