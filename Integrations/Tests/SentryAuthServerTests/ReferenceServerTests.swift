@@ -172,6 +172,17 @@ struct ReferenceServerTests {
             ],
             ["migrate", "--postgres", key],
         ]
+        // Passwords in URLs are never printed back either, whatever is wrong with the URL.
+        for arguments in [
+            ["--postgres", "postgres://sentry:Pa55-w0rd-xyz@127.0.0.1:99999/sentry"],
+            ["--store", "/tmp/x.json", "--redis", "redis://:Pa55-w0rd-xyz@127.0.0.1:99999"],
+            ["--store", "/tmp/x.json", "--redis", "redis://user:Pa55-w0rd-xyz@127.0.0.1:6379/notanumber"],
+            ["migrate", "--postgres", "postgres://sentry:Pa55-w0rd-xyz@127.0.0.1:99999/sentry"],
+        ] {
+            let run = try runCommand(server, arguments)
+            #expect(run.status == 2, "\(arguments.map { $0.replacingOccurrences(of: "Pa55-w0rd-xyz", with: "***") })")
+            #expect(!run.output.contains("Pa55-w0rd-xyz"))
+        }
         for arguments in vectors {
             let run = try runCommand(server, arguments)
             #expect(run.status == 2, "\(arguments.map { $0.replacingOccurrences(of: key, with: "KEY") })")
