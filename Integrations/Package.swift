@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
+        // What the engine clients share: deadlines that do not wait for a frozen server, the jittered
+        // reconnect backoff, the connection-URL parser. Internal (`package` access), not a product.
+        .target(name: "SentryAuthEngineSupport"),
         .target(
             name: "SentryAuthNIO",
             dependencies: [
@@ -63,6 +66,7 @@ let package = Package(
         .target(
             name: "SentryAuthPostgres",
             dependencies: [
+                "SentryAuthEngineSupport",
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -72,6 +76,7 @@ let package = Package(
         .target(
             name: "SentryAuthRedis",
             dependencies: [
+                "SentryAuthEngineSupport",
                 .product(name: "SentryAuth", package: "sentry-auth"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -152,6 +157,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        .testTarget(name: "SentryAuthEngineSupportTests", dependencies: ["SentryAuthEngineSupport"]),
         .testTarget(
             name: "SentryAuthNIOTests",
             dependencies: [

@@ -105,8 +105,8 @@ enum KeySchema {
     /// Applies the migrations the database lacks, in one transaction.
     ///
     /// - Returns: The versions applied (empty when the database was current).
-    static func migrate(_ client: PostgresClient, logger: Logger) async throws -> [Int] {
-        try await PostgresKeyStore.transaction(client, logger: logger) { connection in
+    static func migrate(on connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        try await PostgresKeyStore.transaction(on: connection, logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
             try await connection.query(
                 """

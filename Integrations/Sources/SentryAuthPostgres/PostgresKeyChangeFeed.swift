@@ -2,6 +2,7 @@ public import Logging
 import PostgresNIO
 public import SentryAuth
 public import ServiceLifecycle
+import SentryAuthEngineSupport
 import Synchronization
 
 /// Keeps a ``CachedKeyStore`` true to PostgreSQL: listens on ``PostgresKeyStore/notificationChannel``
@@ -12,13 +13,16 @@ import Synchronization
 /// // run `feed.run()` beside the server: a swift-service-lifecycle `Service`
 /// ```
 ///
-/// It holds one dedicated connection (not one of the pool's). When that connection drops, the cache
-/// is flushed in the sense that matters: ``CachedKeyStore/unconfirmAll()`` makes every look-up ask
-/// the database again, so nothing stale is served while the database answers, and an entry is served
-/// only if the database fails too, within its freshness — cached keys keep working through an outage
-/// for that long instead of all turning into 503s at once. The feed reconnects with backoff
-/// (``reconnectDelay``, doubling to ``maximumReconnectDelay``) and, once it listens again, empties
-/// the whole cache: changes made while it was not listening were not announced to it.
+/// It holds one dedicated connection (not one of the pool's). Whenever it is not listening — before
+/// it first listens, and from the moment that connection drops until it listens again — the cache
+/// trusts nothing: ``CachedKeyStore/unconfirmAll()`` makes every look-up ask the database (the
+/// answers are cached unconfirmed too), so a revocation committed meanwhile is seen by the next
+/// request, and an entry is served only if the database fails too, within its freshness — cached
+/// keys keep working through an outage for that long instead of all turning into 503s at once. The
+/// feed reconnects with jittered backoff (from ``reconnectDelay``, doubling to
+/// ``maximumReconnectDelay``) and, once it listens again, empties the cache and trusts it again
+/// (``CachedKeyStore/resumeConfirming()``): changes made while it was not listening were not
+/// announced to it.
 public final class PostgresKeyChangeFeed: Service, Sendable {
     /// The cache kept true.
     public let cache: CachedKeyStore
@@ -27,6 +31,7 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
     /// The longest wait between connection attempts.
     public let maximumReconnectDelay: Duration
 
+    private var backoff: Backoff { Backoff(initial: reconnectDelay, maximum: maximumReconnectDelay) }
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let listening = Atomic<Bool>(false)
@@ -47,6 +52,8 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
     ) {
         self.configuration = url.connectionConfiguration
         self.cache = cache
+        // Until the feed first listens, changes go unannounced: nothing is served as confirmed.
+        cache.unconfirmAll()
         self.reconnectDelay = reconnectDelay
         self.maximumReconnectDelay = maximumReconnectDelay
         self.logger = logger
@@ -82,7 +89,7 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
                 do {
                     try await connection.listen(on: PostgresKeyStore.notificationChannel) { notifications in
                         // Listening now: whatever changed before this instant was not announced to us.
-                        cache.invalidateAll()
+                        cache.resumeConfirming()
                         listening.store(true, ordering: .releasing)
                         connections.add(1, ordering: .releasing)
                         if failures > 0 { logger.notice("SentryAuth: listening for key changes again") }
@@ -110,14 +117,7 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
             // However listening ended, changes may now go unannounced: stop trusting the cache.
             if listening.exchange(false, ordering: .acquiringAndReleasing) { cache.unconfirmAll() }
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
-            let base =
-                reconnectDelay.components.seconds * 1_000_000_000 + reconnectDelay.components.attoseconds
-                / 1_000_000_000
-            let cap =
-                maximumReconnectDelay.components.seconds * 1_000_000_000
-                + maximumReconnectDelay.components.attoseconds / 1_000_000_000
-            let wait = min(cap, base << min(max(failures - 1, 0), 20))
-            try? await Task.sleep(for: .nanoseconds(wait))
+            try? await Task.sleep(for: backoff.delay(afterFailures: max(failures, 1)))
         }
     }
 

@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import PostgresNIO
 public import SentryAuth
+import SentryAuthEngineSupport
 
 /// A ``KeyStore`` in PostgreSQL: the system of record for keys shared by every server instance.
 ///
@@ -58,7 +59,9 @@ public struct PostgresKeyStore: KeyStore {
     ///   version; the database's errors.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await limited("migration") { [client, logger] in try await KeySchema.migrate(client, logger: logger) }
+        try await limited("migration") { [logger] connection in
+            try await KeySchema.migrate(on: connection, logger: logger)
+        }
     }
 
     /// The record whose key has `digest`, or `nil`.
@@ -67,9 +70,9 @@ public struct PostgresKeyStore: KeyStore {
     /// - Returns: The record.
     public func record(forDigest digest: KeyDigest) async throws -> KeyRecord? {
         let bytes = ByteBuffer(bytes: digest.bytes)
-        return try await limited("look-up by digest") { [client, logger] in
+        return try await limited("look-up by digest") { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.columns) FROM sentry_auth_keys WHERE digest = \(bytes)", logger: logger)
             ).first
         }
@@ -80,9 +83,9 @@ public struct PostgresKeyStore: KeyStore {
     /// - Parameter id: A key identifier.
     /// - Returns: The record.
     public func record(withID id: APIKeyID) async throws -> KeyRecord? {
-        try await limited("look-up by identifier") { [client, logger] in
+        try await limited("look-up by identifier") { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.columns) FROM sentry_auth_keys WHERE id = \(id.rawValue)", logger: logger)
             ).first
         }
@@ -93,9 +96,9 @@ public struct PostgresKeyStore: KeyStore {
     /// - Parameter merchantID: The merchant.
     /// - Returns: The records.
     public func records(forMerchant merchantID: MerchantID) async throws -> [KeyRecord] {
-        try await limited("look-up by merchant") { [client, logger] in
+        try await limited("look-up by merchant") { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     """
                     SELECT \(unescaped: Self.columns) FROM sentry_auth_keys WHERE merchant_id = \(merchantID.rawValue)
                     ORDER BY created_at, id
@@ -107,9 +110,9 @@ public struct PostgresKeyStore: KeyStore {
     ///
     /// - Returns: The records.
     public func allRecords() async throws -> [KeyRecord] {
-        try await limited("listing") { [client, logger] in
+        try await limited("listing") { [logger] connection in
             try await Self.records(
-                client.query(
+                connection.query(
                     "SELECT \(unescaped: Self.columns) FROM sentry_auth_keys ORDER BY created_at, id", logger: logger))
         }
     }
@@ -134,8 +137,8 @@ public struct PostgresKeyStore: KeyStore {
 
     private func insert(_ record: KeyRecord, event: KeyEvent?) async throws {
         let row = Row(record)
-        try await limited("insert") { [client, logger] in
-            try await Self.transaction(client, logger: logger) { connection in
+        try await limited("insert") { [logger] connection in
+            try await Self.transaction(on: connection, logger: logger) { connection in
                 let inserted = try await connection.query(
                     """
                     INSERT INTO sentry_auth_keys (id, digest, merchant_id, name, scopes, allowlist, rate_limit,
@@ -181,8 +184,8 @@ public struct PostgresKeyStore: KeyStore {
     private func replace(_ current: KeyRecord, with new: KeyRecord, event: KeyEvent?) async throws -> Bool {
         guard current.id == new.id, current.digest == new.digest else { throw KeyStoreError.identityChanged }
         let row = Row(new)
-        return try await limited("conditional replace") { [client, logger] in
-            try await Self.transaction(client, logger: logger) { connection in
+        return try await limited("conditional replace") { [logger] connection in
+            try await Self.transaction(on: connection, logger: logger) { connection in
                 guard let version = try await Self.lockedVersion(of: current, on: connection, logger: logger) else {
                     return false
                 }
@@ -213,8 +216,8 @@ public struct PostgresKeyStore: KeyStore {
     /// - Parameter current: The record as last read.
     /// - Returns: `false`, changing nothing, when the stored record is no longer `current`.
     public func remove(_ current: KeyRecord) async throws -> Bool {
-        try await limited("remove") { [client, logger] in
-            try await Self.transaction(client, logger: logger) { connection in
+        try await limited("remove") { [logger] connection in
+            try await Self.transaction(on: connection, logger: logger) { connection in
                 guard let version = try await Self.lockedVersion(of: current, on: connection, logger: logger) else {
                     return false
                 }
@@ -235,8 +238,8 @@ public struct PostgresKeyStore: KeyStore {
         guard !uses.isEmpty else { return }
         let ids = uses.keys.map(\.rawValue)
         let times = uses.keys.map { Row.milliseconds(uses[$0]!) }
-        _ = try await limited("last-use update") { [client, logger] in
-            try await client.query(
+        _ = try await limited("last-use update") { [logger] connection in
+            try await connection.query(
                 """
                 UPDATE sentry_auth_keys AS k SET last_used_at = greatest(k.last_used_at, u.used_at)
                 FROM (SELECT unnest(\(ids)::text[]) AS id,
@@ -254,9 +257,9 @@ public struct PostgresKeyStore: KeyStore {
     /// - Parameter id: The key.
     /// - Returns: Its events.
     public func events(forKey id: APIKeyID) async throws -> [KeyEvent] {
-        try await limited("history") { [client, logger] in
+        try await limited("history") { [logger] connection in
             var events: [KeyEvent] = []
-            let rows = try await client.query(
+            let rows = try await connection.query(
                 """
                 SELECT key_id, merchant_id, (extract(epoch FROM time) * 1000)::bigint, actor, kind, related,
                     scopes_before, scopes_after
@@ -318,13 +321,14 @@ public struct PostgresKeyStore: KeyStore {
             """, logger: logger)
     }
 
-    /// `client.withTransaction`, throwing the body's own error rather than postgres-nio's wrapper, so
-    /// callers see ``KeyStoreError/duplicateKey`` and the like.
+    /// `connection.withTransaction`, throwing the body's own error rather than postgres-nio's wrapper,
+    /// so callers see ``KeyStoreError/duplicateKey`` and the like.
     static func transaction<Result: Sendable>(
-        _ client: PostgresClient, logger: Logger, _ body: (PostgresConnection) async throws -> sending Result
+        on connection: PostgresConnection, logger: Logger,
+        _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> sending Result {
         do {
-            return try await client.withTransaction(logger: logger, body)
+            return try await connection.withTransaction(logger: logger, body)
         } catch let error as PostgresTransactionError {
             throw error.closureError ?? error
         }
@@ -336,24 +340,30 @@ public struct PostgresKeyStore: KeyStore {
         return records
     }
 
-    /// Runs `body`, giving up after ``operationTimeout``.
+    /// Runs `body` on a connection leased from the pool, answering within ``operationTimeout``
+    /// whatever the database does.
+    ///
+    /// A query on the wire to a frozen server cannot be cancelled, so at the deadline the call is
+    /// abandoned rather than awaited (see `withDeadline`), and the connection it holds is closed:
+    /// the pool discards it instead of handing it out again, and the abandoned query fails at once.
     private func limited<Result: Sendable>(
-        _ operation: String, _ body: @escaping @Sendable () async throws -> Result
+        _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        let timeout = operationTimeout
-        return try await withThrowingTaskGroup(of: Result.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw PostgresKeyStoreError.timeout(operation: operation)
+        let held = HeldConnection()
+        do {
+            return try await withDeadline(
+                operationTimeout, timeout: { PostgresKeyStoreError.timeout(operation: operation) },
+                abandoned: { held.close() }
+            ) { [client] in
+                try await client.withConnection { connection in
+                    try Task.checkCancellation()  // leased after the deadline: give it back unused
+                    held.hold(connection)
+                    defer { held.release() }
+                    return try await body(connection)
+                }
             }
-            defer { group.cancelAll() }
-            do {
-                guard let first = try await group.next() else { throw CancellationError() }
-                return first
-            } catch let error as PSQLError {
-                throw PostgresKeyStoreError.database(Self.describe(error))
-            }
+        } catch let error as PSQLError {
+            throw PostgresKeyStoreError.database(Self.describe(error))
         }
     }
 

@@ -1,3 +1,5 @@
+import SentryAuthEngineSupport
+
 /// Where a Redis server is and how to talk to it.
 ///
 /// ```swift
@@ -63,76 +65,24 @@ public struct RedisConfiguration: Sendable, Hashable {
     /// - Parameter url: The URL.
     /// - Throws: ``RedisError/invalidURL(_:)``, saying what is wrong without repeating a password.
     public init(url: String) throws(RedisError) {
-        guard url.hasPrefix("redis://") else { throw .invalidURL("it must start with redis://") }
-        var rest = Substring(url.dropFirst("redis://".count))
-        var username: String?
-        var password: String?
-        if let at = rest.lastIndex(of: "@") {
-            let credentials = rest[..<at]
-            rest = rest[rest.index(after: at)...]
-            if let colon = credentials.firstIndex(of: ":") {
-                username = credentials[..<colon].isEmpty ? nil : Self.percentDecoded(credentials[..<colon])
-                password = Self.percentDecoded(credentials[credentials.index(after: colon)...])
-            } else {
-                password = Self.percentDecoded(credentials)
-            }
+        let parts: ConnectionURL
+        do {
+            parts = try ConnectionURL(url, schemes: ["redis"])
+        } catch {
+            throw .invalidURL(error.message)
         }
         var database = 0
-        if let slash = rest.firstIndex(of: "/") {
-            let path = rest[rest.index(after: slash)...]
-            rest = rest[..<slash]
-            if !path.isEmpty {
-                guard let number = Int(path), (0...65_535).contains(number) else {
-                    throw .invalidURL("the database is a number, such as /0")
-                }
-                database = number
-            }
+        if let path = parts.path, !path.isEmpty {
+            guard path.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(path),
+                (0...65_535).contains(number)
+            else { throw .invalidURL("the database is a number, such as /0") }
+            database = number
         }
-        var host: Substring
-        var portText: Substring?
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw .invalidURL("an IPv6 host needs its closing ]") }
-            host = rest[rest.index(after: rest.startIndex)..<close]
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw .invalidURL("expected :PORT after the host") }
-                portText = after.dropFirst()
-            }
-        } else if let colon = rest.lastIndex(of: ":") {
-            host = rest[..<colon]
-            portText = rest[rest.index(after: colon)...]
-        } else {
-            host = rest
-        }
-        guard !host.isEmpty else { throw .invalidURL("the host is missing") }
-        var port = 6379
-        if let portText {
-            guard let number = Int(portText), (1...65_535).contains(number) else {
-                throw .invalidURL("the port is a number from 1 to 65535")
-            }
-            port = number
-        }
-        self.init(host: String(host), port: port, password: password, username: username, database: database)
-    }
-
-    private static func percentDecoded(_ text: Substring) -> String {
-        var bytes: [UInt8] = []
-        var index = text.utf8.startIndex
-        let utf8 = text.utf8
-        while index < utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "%"), let high = utf8.index(index, offsetBy: 1, limitedBy: utf8.endIndex),
-                let low = utf8.index(index, offsetBy: 2, limitedBy: utf8.endIndex), low < utf8.endIndex,
-                let value = UInt8(String(decoding: [utf8[high], utf8[low]], as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-                index = utf8.index(after: low)
-            } else {
-                bytes.append(byte)
-                index = utf8.index(after: index)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        // `redis://SECRET@HOST` is redis-cli's form for a password alone; `USER:SECRET@` names an ACL user.
+        let username = parts.password == nil ? nil : parts.user.flatMap { $0.isEmpty ? nil : $0 }
+        let password = parts.password ?? parts.user
+        self.init(
+            host: parts.host, port: parts.port ?? 6379, password: password, username: username, database: database)
     }
 }
 

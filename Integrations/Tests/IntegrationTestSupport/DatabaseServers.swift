@@ -238,6 +238,54 @@ public final class PostgresTestServer: @unchecked Sendable {
         try run("pg_ctl", ["-D", dataPath, "-m", "fast", "-w", "stop"])
     }
 
+    /// Stops the postmaster and every backend with SIGSTOP: a hung host or a silent partition.
+    /// Connections stay open and nothing answers on them; new connections are accepted by the kernel
+    /// and never served.
+    ///
+    /// - Returns: How many processes were stopped.
+    @discardableResult
+    public func freeze() throws -> Int {
+        let processes = try serverProcesses()
+        for pid in processes { kill(pid, SIGSTOP) }
+        return processes.count
+    }
+
+    /// Resumes what ``freeze()`` stopped (SIGCONT).
+    public func thaw() throws {
+        for pid in try serverProcesses().reversed() { kill(pid, SIGCONT) }
+    }
+
+    /// The postmaster (from `postmaster.pid`), then its children.
+    private func serverProcesses() throws -> [pid_t] {
+        let lines = try String(contentsOfFile: "\(dataPath)/postmaster.pid", encoding: .utf8).split(separator: "\n")
+        guard let first = lines.first, let postmaster = pid_t(first) else {
+            throw TestServerError(description: "postmaster.pid names no process")
+        }
+        var children: [pid_t] = []
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let pid = pid_t(entry),
+                let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // `pid (comm) state ppid …`: the command may hold spaces, so read after its `)`.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, pid_t(fields[1]) == postmaster { children.append(pid) }
+        }
+        return [postmaster] + children
+    }
+
+    /// Terminates the backends listening for notifications (`pg_terminate_backend`): what an
+    /// administrator, a connection limit or a failover does to a change feed.
+    ///
+    /// - Returns: How many were terminated.
+    @discardableResult
+    public func terminateListeners() throws -> Int {
+        let output = try psql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+        )
+        return Int(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    }
+
     /// Creates an empty database, so that each test has its own.
     ///
     /// - Returns: Its URL.

@@ -160,9 +160,14 @@ struct PostgresKeyStoreTests {
         let url = try PostgresURL("postgresql://sentry:p%40ss@[::1]:6543/keys")
         #expect(url.host == "::1" && url.port == 6543 && url.username == "sentry" && url.password == "p@ss")
         #expect(url.database == "keys" && url.description == "postgres://sentry:***@[::1]:6543/keys")
+        // The user and the database are decoded by the same rule as the password (and as Redis URLs).
+        let escaped = try PostgresURL("postgres://svc%40corp%3Aa:pw@db/my%2Fkeys")
+        #expect(escaped.username == "svc@corp:a" && escaped.password == "pw" && escaped.database == "my/keys")
+        #expect(escaped.description == "postgres://svc%40corp%3Aa:***@db:5432/my%2Fkeys")
+        #expect(try PostgresURL(escaped.description.replacingOccurrences(of: "***", with: "pw")) == escaped)
         for bad in [
             "mysql://a@b/c", "postgres://b/c", "postgres://a@b", "postgres://a@b:0/c",
-            "postgres://a:secretpw@b/c?sslmode=require",
+            "postgres://a:secretpw@b/c?sslmode=require", "postgres://a:secretpw%zz@b/c", "postgres://a%zz:secretpw@b/c",
         ] {
             #expect(throws: PostgresKeyStoreError.self) { try PostgresURL(bad) }
             do { _ = try PostgresURL(bad) } catch { #expect(!"\(error)".contains("secretpw")) }

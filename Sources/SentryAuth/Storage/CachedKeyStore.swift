@@ -18,10 +18,11 @@
 /// - **Bounded.** At most ``maximumEntries`` known keys and ``maximumUnknownEntries`` unknown
 ///   digests, each with its own budget; when a shard is full its oldest entry of that kind is
 ///   dropped first, so unknown digests (a flood of random keys) never push a known key out.
-/// - **Unconfirmed after a lost feed.** ``unconfirmAll()`` (what a change feed calls when its
-///   connection drops) makes every look-up ask the store again; an entry is then served only if the
-///   store fails, and only within its freshness: keys keep working through a database outage for
-///   that long, and never go stale while the database answers.
+/// - **Unconfirmed while no feed listens.** ``unconfirmAll()`` (what a change feed calls when its
+///   connection drops, and before it first listens) makes every look-up ask the store, until
+///   ``resumeConfirming()``; an entry is then served only if the store fails, and only within its
+///   freshness: keys keep working through a database outage for that long, and never go stale
+///   while the database answers.
 /// - **Invalidation wins.** After ``invalidate(digest:)``, ``invalidate(keyID:)`` or
 ///   ``invalidateAll()`` returns, no look-up is answered from what was cached (or being loaded)
 ///   before it: a revoked, rolled or restricted key is never served stale from the cache.
@@ -69,6 +70,9 @@ public final class CachedKeyStore: KeyStore {
     struct Load: Sendable {
         var token: UInt64
         var task: Task<KeyRecord?, any Error>
+        /// Cleared by ``CachedKeyStore/unconfirmAll()`` while the load runs: its answer may predate a
+        /// change no one announced, so it is cached unconfirmed.
+        var confirmable: Bool
     }
 
     struct Shard: Sendable {
@@ -83,6 +87,9 @@ public final class CachedKeyStore: KeyStore {
         var unknownCount = 0
         var loads: [KeyDigest: Load] = [:]
         var nextToken: UInt64 = 0
+        /// Whether loads are cached as confirmed: `false` from ``CachedKeyStore/unconfirmAll()`` to
+        /// ``CachedKeyStore/resumeConfirming()``.
+        var confirming = true
 
         /// Stores a confirmed entry (and publishes it in `index`), dropping the oldest known entries
         /// beyond `capacity` and the oldest unknown ones beyond `unknownCapacity`.
@@ -101,8 +108,13 @@ public final class CachedKeyStore: KeyStore {
                 }
                 if wasUnknown == true { unknownCount -= 1 }
             }
-            index.insert(
-                CacheIndex.Entry(digest: digest, stored: entry.record.map(StoredRecord.init), loadedAt: entry.loadedAt))
+            if entry.confirmed {
+                index.insert(
+                    CacheIndex.Entry(
+                        digest: digest, stored: entry.record.map(StoredRecord.init), loadedAt: entry.loadedAt))
+            } else {
+                index.remove(digest)
+            }
             while entries.count - unknownCount > capacity, orderStart < order.count {
                 let oldest = order[orderStart]
                 orderStart += 1
@@ -210,7 +222,7 @@ public final class CachedKeyStore: KeyStore {
             if let load = state.loads[digest] { return .wait(load.task) }
             state.nextToken &+= 1
             let task = Task { try await base.record(forDigest: digest) }
-            state.loads[digest] = Load(token: state.nextToken, task: task)
+            state.loads[digest] = Load(token: state.nextToken, task: task, confirmable: state.confirming)
             return .load(state.nextToken, task)
         }
         switch step {
@@ -236,10 +248,11 @@ public final class CachedKeyStore: KeyStore {
             }
             // Cache it only if no invalidation happened since the load began (the load is still ours).
             let stored = shard.withLock { state -> Bool in
-                guard state.loads[digest]?.token == token else { return false }
+                guard let load = state.loads[digest], load.token == token else { return false }
                 state.loads[digest] = nil
+                let confirmed = state.confirming && load.confirmable
                 state.remember(
-                    digest, Entry(record: result, loadedAt: now), capacity: capacityPerShard,
+                    digest, Entry(record: result, loadedAt: now, confirmed: confirmed), capacity: capacityPerShard,
                     unknownCapacity: unknownCapacityPerShard, index: indexes[shardNumber(digest)])
                 return true
             }
@@ -296,17 +309,25 @@ public final class CachedKeyStore: KeyStore {
         invalidate(digest: digest)
     }
 
-    /// Keeps every entry but stops trusting it: each look-up asks the store again (and caches the
-    /// answer), and serves the entry only if the store fails, while the entry is still within its
-    /// freshness. What a change feed does when its connection drops: changes may now go unannounced,
-    /// but a database that is down too should not turn every key into an error at once.
+    /// Keeps every entry but stops trusting it, until ``resumeConfirming()``: each look-up asks the
+    /// store again, and its answer is cached *unconfirmed* too (as is the answer of a load already
+    /// running), so the next look-up asks again. An entry is served only if the store fails, and
+    /// only within its freshness. What a change feed does when it is not listening: changes may go
+    /// unannounced, so nothing is served as confirmed — but a database that is down too should not
+    /// turn every key into an error at once.
     public func unconfirmAll() {
         for (shard, index) in zip(shards, indexes) {
             shard.withLock { state in
+                state.confirming = false
                 state.entries = state.entries.mapValues { entry in
                     var entry = entry
                     entry.confirmed = false
                     return entry
+                }
+                state.loads = state.loads.mapValues { load in
+                    var load = load
+                    load.confirmable = false
+                    return load
                 }
                 index.removeAll()
                 index.synchronize()
@@ -314,12 +335,29 @@ public final class CachedKeyStore: KeyStore {
         }
     }
 
-    /// Drops everything: what a change feed does when it may have missed changes (it listens again
-    /// after a lost connection).
+    /// Drops everything and caches loads as confirmed again: what a change feed calls once it
+    /// listens (again), since changes made while it was not listening were not announced to it.
+    public func resumeConfirming() {
+        for (shard, index) in zip(shards, indexes) {
+            shard.withLock { state in
+                state = Shard(nextToken: state.nextToken, confirming: true)
+                index.removeAll()
+                index.synchronize()
+            }
+        }
+        digestsByID.withLock { $0.removeAll() }
+    }
+
+    /// Whether loads are cached as confirmed: `false` after ``unconfirmAll()``, until
+    /// ``resumeConfirming()``.
+    public var isConfirming: Bool { shards[0].withLock { $0.confirming } }
+
+    /// Drops everything (an unannounced change of unknown keys, such as a `NOTIFY` typed by hand).
+    /// Whether loads are confirmed does not change.
     public func invalidateAll() {
         for (shard, index) in zip(shards, indexes) {
             shard.withLock { state in
-                state = Shard(nextToken: state.nextToken)
+                state = Shard(nextToken: state.nextToken, confirming: state.confirming)
                 index.removeAll()
                 index.synchronize()
             }

@@ -50,16 +50,29 @@ struct CachedKeyStoreTests {
         #expect(store.lookups.load(ordering: .relaxed) == 1)
 
         cache.unconfirmAll()
+        #expect(!cache.isConfirming)
         #expect(try await cache.record(forDigest: digest) == revoked)  // asked the store: never stale
         #expect(store.lookups.load(ordering: .relaxed) == 2)
-        #expect(try await cache.record(forDigest: digest) == revoked)  // the new answer is trusted again
-        #expect(store.lookups.load(ordering: .relaxed) == 2)
+        // Still unconfirmed: what was just loaded is not trusted either (the feed is still not
+        // listening, so a change now would go unannounced). Every look-up asks, each sees the store.
+        #expect(try await store.replace(revoked, with: created.record))
+        #expect(try await cache.record(forDigest: digest) == created.record)
+        #expect(store.lookups.load(ordering: .relaxed) == 3)
+        #expect(try await store.replace(created.record, with: revoked))
+        #expect(try await cache.record(forDigest: digest) == revoked)
+        #expect(store.lookups.load(ordering: .relaxed) == 4)
+        // Listening again: the cache is emptied and trusted again.
+        cache.resumeConfirming()
+        #expect(cache.isConfirming && cache.count == 0)
+        #expect(try await cache.record(forDigest: digest) == revoked)
+        #expect(try await cache.record(forDigest: digest) == revoked)
+        #expect(store.lookups.load(ordering: .relaxed) == 5)
 
         cache.unconfirmAll()
         store.lookupsFail.store(true, ordering: .relaxed)
         clock.advance(by: .milliseconds(9_999))
         #expect(try await cache.record(forDigest: digest) == revoked)  // the store failed: served
-        #expect(store.lookups.load(ordering: .relaxed) == 3)
+        #expect(store.lookups.load(ordering: .relaxed) == 6)
         clock.advance(by: .milliseconds(1))
         await #expect(throws: InstrumentedStore.Unavailable.self) { try await cache.record(forDigest: digest) }
 
@@ -70,6 +83,22 @@ struct CachedKeyStoreTests {
         cache.invalidate(digest: digest)
         store.lookupsFail.store(true, ordering: .relaxed)
         await #expect(throws: InstrumentedStore.Unavailable.self) { try await cache.record(forDigest: digest) }
+    }
+
+    @Test("A load that was running when the feed dropped is cached unconfirmed: the next look-up asks again")
+    func loadRunningWhenUnconfirmed() async throws {
+        let cache = cache()
+        let created = try await create(in: store)
+        store.hold()
+        let running = Task { try await cache.record(forDigest: created.key.digest) }
+        while store.waiting == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        cache.unconfirmAll()
+        store.release()
+        #expect(try await running.value == created.record)
+        #expect(try await cache.record(forDigest: created.key.digest) == created.record)
+        #expect(store.lookups.load(ordering: .relaxed) == 2)
+        // And the fast path never serves it.
+        #expect(cache.freshAnswer(forDigest: created.key.digest, at: clock.now()) == nil)
     }
 
     @Test("Unknown digests are remembered for the negative bound, then asked again")

@@ -1,0 +1,165 @@
+import Foundation
+import IntegrationTestSupport
+import SentryAuth
+import SentryAuthPostgres
+import Testing
+
+/// One request's status and how long its answer took.
+struct TimedAnswer: Sendable {
+    let status: Int
+    let latency: Duration
+}
+
+extension LiveClient {
+    /// `GET /public/api/v1/customers` with `key`, timed.
+    func timedCustomers(_ key: String) async throws -> TimedAnswer {
+        let start = ContinuousClock.now
+        let status = try await send("GET", "/public/api/v1/customers", [("Authorization", "Bearer \(key)")]).status
+        return TimedAnswer(status: status, latency: ContinuousClock.now - start)
+    }
+
+    /// Requests with `key` until the answer is `status`; how long that took from `start`.
+    func time(until status: Int, key: String, from start: ContinuousClock.Instant, bound: Duration) async throws
+        -> Duration
+    {
+        while try await timedCustomers(key).status != status {
+            try #require(ContinuousClock.now - start < bound, "no \(status) within \(bound)")
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return ContinuousClock.now - start
+    }
+}
+
+/// Creates a key in `database` (through `keys create`, another process); the key.
+func createKey(in database: String, merchant: String) throws -> String {
+    try printedKey(
+        try server("keys", "create", "--postgres", database, "--merchant", merchant, "--scopes", "customer:read").output
+    )
+}
+
+/// The identifier of the key of `merchant`, from `keys list`.
+func keyID(in database: String, merchant: String) throws -> String {
+    String(
+        try #require(
+            try server("keys", "list", "--postgres", database).output.split(separator: "\n")
+                .first { $0.contains(merchant) }?.split(separator: " ").first))
+}
+
+/// The engines fail the way a deployment's do — a frozen host, a terminated backend, a restart —
+/// and each bound of the DocC article *Running on several instances* is measured against the real
+/// server process and the real engines.
+@Suite("Engine faults: answers in time, revocations seen", .serialized)
+struct EngineFaultTests {
+    @Test("PostgreSQL frozen for 8 s (SIGSTOP): every answer within 3 s — cached, uncached and unknown keys")
+    func frozenPostgres() async throws {
+        let postgres = try PostgresTestServer()  // its own: freezing it must not touch other tests
+        let database = try postgres.createDatabase()
+        #expect(try server("migrate", "--postgres", database).status == 0)
+        let cached = try createKey(in: database, merchant: "merchant_cached")
+        let uncached = try createKey(in: database, merchant: "merchant_uncached")
+        let instance = try ServerProcess(["--postgres", database, "--no-failed-auth-limit"])
+        let client = LiveClient(port: instance.port, connections: 32)
+        // Cached and confirmed: once the feed listens, a look-up is kept for 10 s.
+        _ = try await client.time(until: 200, key: cached, from: .now, bound: .seconds(10))
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try await client.timedCustomers(cached).status == 200)
+
+        let frozen = try postgres.freeze()
+        #expect(frozen >= 3)  // the postmaster, its background processes, the backends
+        let freezeStart = ContinuousClock.now
+        var answers: [String: [TimedAnswer]] = [:]
+        try await withThrowingTaskGroup(of: (String, TimedAnswer).self) { group in
+            // Every 250 ms for 8 s: the cached key, three concurrent requests for the uncached one (they
+            // join one look-up), and a random unknown key.
+            while ContinuousClock.now - freezeStart < .seconds(8) {
+                group.addTask { ("cached", try await client.timedCustomers(cached)) }
+                for _ in 0..<3 { group.addTask { ("uncached", try await client.timedCustomers(uncached)) } }
+                group.addTask { ("unknown", try await client.timedCustomers(APIKey.generate().revealSecret())) }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            for try await (kind, answer) in group { answers[kind, default: []].append(answer) }
+        }
+        try postgres.thaw()
+        let thawed = ContinuousClock.now
+        for (kind, list) in answers.sorted(by: { $0.key < $1.key }) {
+            let worst = list.map(\.latency).max()!
+            let statuses = Dictionary(grouping: list, by: \.status).mapValues(\.count)
+            print("PostgreSQL frozen 8 s: \(kind) keys, \(list.count) requests, worst answer \(worst), \(statuses)")
+            #expect(worst <= .seconds(3), "\(kind): \(worst)")
+        }
+        #expect(answers["cached"]!.allSatisfy { $0.status == 200 })
+        #expect(answers["uncached"]!.allSatisfy { $0.status == 503 })
+        #expect(answers["unknown"]!.allSatisfy { $0.status == 503 })
+
+        // Resumed: the pool discarded the connections of abandoned queries, and serves again.
+        let recovered = try await client.time(until: 200, key: uncached, from: thawed, bound: .seconds(10))
+        print("PostgreSQL resumed: uncached key answered 200 after \(recovered)")
+        #expect(try await client.timedCustomers(APIKey.generate().revealSecret()).status == 401)
+        try await client.shutdown()
+        #expect(try await instance.stop() == 0)
+    }
+
+    @Test(
+        "Change feed down (its backend terminated, reconnects refused) and PostgreSQL restarted: a revocation's next request is 401"
+    )
+    func revocationWhileFeedDown() async throws {
+        let postgres = try PostgresTestServer()
+        let database = try postgres.createDatabase()
+        let name = String(database.split(separator: "/").last!)
+        #expect(try server("migrate", "--postgres", database).status == 0)
+        let keys = try (0..<3).map { try createKey(in: database, merchant: "merchant_\($0)") }
+        let ids = try (0..<3).map { try keyID(in: database, merchant: "merchant_\($0)") }
+        let instance = try ServerProcess(["--postgres", database, "--no-failed-auth-limit"])
+        let client = LiveClient(port: instance.port)
+        for key in keys { _ = try await client.time(until: 200, key: key, from: .now, bound: .seconds(10)) }
+        try await Task.sleep(for: .milliseconds(500))  // the feed listens: the three are cached, confirmed
+
+        let url = try PostgresURL(database)
+        try await PostgresKeyStore.withRunningClient(url) { store in
+            let manager = KeyManager(store: store)
+            // 1. The feed's backend terminated, and no new connection to the database allowed: the feed
+            //    stays down while the server's pooled connections (and this test's) keep working.
+            try postgres.psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+            #expect(try postgres.terminateListeners() == 1)
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await client.timedCustomers(keys[0]).status == 200)
+            #expect(try await client.timedCustomers(keys[0]).status == 200)  // loaded again, unconfirmed
+            let start = ContinuousClock.now
+            _ = try await manager.revoke(APIKeyID(ids[0])!)
+            let committed = ContinuousClock.now
+            let first = try await client.timedCustomers(keys[0])
+            print("feed down: first request after the revocation committed: \(first.status)")
+            #expect(first.status == 401)
+            let seen = try await client.time(until: 401, key: keys[0], from: start, bound: .seconds(15))
+            print(
+                "feed down: revocation commit to 401 \(seen - (committed - start)) (revoke call \(committed - start))")
+            try postgres.psql("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        }
+
+        // 2. PostgreSQL restarted: the feed is in backoff, the pool reconnects; a revocation committed
+        //    right after the restart is seen at once.
+        try postgres.stop()
+        try postgres.start()
+        let restarted = ContinuousClock.now
+        let revoked = try server("keys", "revoke", ids[1], "--postgres", database)
+        #expect(revoked.status == 0, "\(revoked.output)")
+        let committed = ContinuousClock.now
+        let afterRestart = try await client.time(until: 401, key: keys[1], from: committed, bound: .seconds(15))
+        print(
+            "PostgreSQL restarted: revocation committed \(committed - restarted) after the restart, 401 \(afterRestart) after the commit"
+        )
+        #expect(afterRestart <= .seconds(1))
+
+        // 3. The feed listens again: a revocation reaches the cached, confirmed key within a second.
+        let listening = ContinuousClock.now
+        _ = try await client.time(until: 200, key: keys[2], from: listening, bound: .seconds(10))
+        try await Task.sleep(for: .seconds(6))  // past the feed's longest backoff
+        let start = ContinuousClock.now
+        #expect(try server("keys", "revoke", ids[2], "--postgres", database).status == 0)
+        let viaFeed = try await client.time(until: 401, key: keys[2], from: start, bound: .seconds(15))
+        print("feed listening again: `keys revoke` to 401 \(viaFeed)")
+        #expect(viaFeed <= .seconds(1))
+        try await client.shutdown()
+        #expect(try await instance.stop() == 0)
+    }
+}
