@@ -1,15 +1,18 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SentryAuthEngineSupport
 
 /// A few pipelined connections to one Redis server: a small client, enough for the rate-limit
 /// store, kept behind it so that a maintained Redis client can replace it.
 ///
 /// Commands go round-robin over the connections; each connection pipelines what it is given (see
-/// ``RedisConnectionHandler``). A connection is made on first use and again after it closes; after a
-/// failed attempt its slot fails commands at once for ``RedisConfiguration/reconnectDelay``, doubling
-/// up to ``RedisConfiguration/maximumReconnectDelay``, so a server that is down costs callers no
-/// connect timeouts.
+/// ``RedisConnectionHandler``). A connection is made on first use and again after it closes (a
+/// command past its deadline closes it, failing every command waiting on it). After a failed
+/// attempt a slot waits — jittered backoff from ``RedisConfiguration/reconnectDelay``, doubling up to
+/// ``RedisConfiguration/maximumReconnectDelay`` — and gets no commands meanwhile while another slot
+/// can take them; when every slot waits, commands fail at once, so a server that is down costs
+/// callers no connect timeouts.
 final class RedisConnectionPool: Sendable {
     let configuration: RedisConfiguration
     private let group: any EventLoopGroup
@@ -33,10 +36,13 @@ final class RedisConnectionPool: Sendable {
 
     /// Sends a command and waits for its reply. An error reply is thrown as ``RedisError/server(_:)``.
     func send(_ command: RESPCommand) async throws -> RESPValue {
-        let index = next.withLockedValue { value in
+        let start = next.withLockedValue { value in
             defer { value = (value + 1) % slots.count }
             return value
         }
+        // A slot waiting to reconnect gets no commands while another can take them.
+        let index =
+            (0..<slots.count).lazy.map { (start + $0) % self.slots.count }.first { !self.isBackingOff($0) } ?? start
         let channel = try await channel(at: index).get()
         let reply = try await Self.send(command, on: channel, timeout: configuration.commandTimeout).get()
         if case .error(let message) = reply { throw RedisError.server(message) }
@@ -56,6 +62,14 @@ final class RedisConnectionPool: Sendable {
         channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
             .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
         return promise.futureResult
+    }
+
+    /// Whether the slot failed to connect and waits before trying again.
+    private func isBackingOff(_ index: Int) -> Bool {
+        slots[index].withLockedValue { state in
+            if case .idle(_, let retryAt) = state { return retryAt > .now() }
+            return false
+        }
     }
 
     /// Closes every connection; later commands fail.
@@ -117,10 +131,9 @@ final class RedisConnectionPool: Sendable {
     }
 
     private static func delay(after failures: Int, configuration: RedisConfiguration) -> TimeAmount {
-        let base = TimeAmount(configuration.reconnectDelay).nanoseconds
-        let cap = TimeAmount(configuration.maximumReconnectDelay).nanoseconds
-        let shift = min(failures - 1, 20)
-        return .nanoseconds(min(cap, base << shift))
+        TimeAmount(
+            Backoff(initial: configuration.reconnectDelay, maximum: configuration.maximumReconnectDelay)
+                .delay(afterFailures: failures))
     }
 
     /// Connects, then authenticates and selects the database if the configuration says so.

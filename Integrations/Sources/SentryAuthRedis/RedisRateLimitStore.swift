@@ -58,7 +58,9 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     public let keyPrefix: String
 
     private let pool: RedisConnectionPool
-    private let local = InMemoryRateLimitStore<APIKeyID>()
+    private let local: FallbackWindows
+    /// Redis's clock minus this instance's, in milliseconds, from the last answer.
+    private let clockOffset = NIOLockedValueBox<Int64?>(nil)
     private let logger: Logger
     private let fallbackCounter: Counter
     private let scriptSHA = NIOLockedValueBox<String?>(nil)
@@ -85,6 +87,7 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
         self.retryInterval = retryInterval
         self.keyPrefix = keyPrefix
         self.pool = RedisConnectionPool(configuration: configuration, group: eventLoopGroup)
+        self.local = FallbackWindows(instance: Self.instanceName())
         self.logger = logger
         self.fallbackCounter = Counter(label: Self.fallbackMetricLabel, factory: metricsFactory)
     }
@@ -108,15 +111,19 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
         -> RateLimitDecision
     {
         guard (0...limit.limit).contains(cost) else { throw RateLimitError.invalidCost(cost: cost, limit: limit.limit) }
+        let now = Self.milliseconds(instant)
         let skipping = skipRedisUntil.withLockedValue { until in until.map { $0 > .now() } ?? false }
         if !skipping {
             do {
-                let decision = try await acquireInRedis(key, cost: cost, limit: limit)
+                let decision = try await acquireInRedis(key, cost: cost, limit: limit, at: now)
                 let recovered = skipRedisUntil.withLockedValue { until in
                     defer { until = nil }
                     return until != nil
                 }
-                if recovered { logger.notice("SentryAuth: Redis answers again; the shared rate limit applies") }
+                if recovered {
+                    logger.notice("SentryAuth: Redis answers again; the shared rate limit applies")
+                    Task { [self] in await writeBack(at: now) }
+                }
                 return decision
             } catch let error as CancellationError {
                 throw error
@@ -128,7 +135,7 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
                 guard whenUnavailable == .useLocalLimiter else { throw error }
                 if entering {
                     logger.warning(
-                        "SentryAuth: Redis is unavailable; limiting each key per instance until it answers",
+                        "SentryAuth: Redis is unavailable; each key's limit goes on from Redis's last answer, per instance, until it answers",
                         metadata: ["sentry_auth.error": "\(error)"])
                 }
             }
@@ -136,7 +143,32 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
             throw RedisError.unavailable("failed less than \(retryInterval) ago")
         }
         fallbackCounter.increment()
-        return try await local.acquire(key, cost: cost, limit: limit, at: instant)
+        return local.acquire(key, cost: cost, limit: limit, at: now)
+    }
+
+    /// Sends every key's local admissions to Redis (each with a report-only script run), once Redis
+    /// answers again; a key whose run fails keeps them for its next request.
+    private func writeBack(at now: Int64) async {
+        for (key, limit) in local.pendingKeys {
+            do {
+                _ = try await acquireInRedis(key, cost: 0, limit: limit, at: now)
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// How many keys have local admissions not yet written to Redis, for tests and `/ready`.
+    var keysAwaitingWriteBack: Int { local.pendingKeys.count }
+
+    static func milliseconds(_ instant: MonotonicInstant) -> Int64 {
+        Int64(truncatingIfNeeded: instant.nanoseconds / 1_000_000)
+    }
+
+    /// A name no other store shares: the prefix of the members this store writes back.
+    private static func instanceName() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String(generator.next(), radix: 36)
     }
 
     /// Forgets a key's state in Redis and in the fallback.
@@ -144,7 +176,7 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     /// - Parameter key: The key.
     /// - Throws: A ``RedisError`` when Redis does not answer.
     public func remove(_ key: APIKeyID) async throws {
-        await local.remove(key)
+        local.remove(key)
         let (window, sequence) = redisKeys(for: key)
         _ = try await pool.send(RESPCommand("DEL", window, sequence))
     }
@@ -160,17 +192,27 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     }
 
     /// One script run: `EVALSHA`, loading the script first if this store has not yet, and `EVAL` when
-    /// Redis has lost it (`NOSCRIPT`, after a restart or `SCRIPT FLUSH`).
-    /// `microseconds` replaces Redis's clock, for tests that replay a trace.
-    func acquireInRedis(_ key: APIKeyID, cost: Int, limit: RateLimit, microseconds: UInt64? = nil) async throws
-        -> RateLimitDecision
-    {
+    /// Redis has lost it (`NOSCRIPT`, after a restart or `SCRIPT FLUSH`). The key's local admissions
+    /// not yet in Redis go with it, and what Redis answers about the window is remembered for the
+    /// fallback. `now` is this instance's time in milliseconds; `microseconds` replaces Redis's clock,
+    /// for tests that replay a trace.
+    func acquireInRedis(
+        _ key: APIKeyID, cost: Int, limit: RateLimit, at now: Int64 = 0, microseconds: UInt64? = nil
+    ) async throws -> RateLimitDecision {
         let (window, sequence) = redisKeys(for: key)
         let milliseconds =
             limit.window.components.seconds * 1000 + limit.window.components.attoseconds / 1_000_000_000_000_000
-        let arguments =
-            [window, sequence, String(limit.limit), String(milliseconds), String(cost)]
-            + (microseconds.map { [String($0)] } ?? [])
+        var arguments = [window, sequence, String(limit.limit), String(milliseconds), String(cost)]
+        arguments.append(microseconds.map { String($0) } ?? "")
+        // Local admissions go back only once Redis's clock is known (to place them in its window).
+        let knownOffset = clockOffset.withLockedValue { $0 }
+        let pending = knownOffset == nil ? [] : local.pending(key)
+        if let offset = knownOffset {
+            for unit in pending {
+                arguments.append(String(unit.stamp + offset))
+                arguments.append("\(local.instance):\(unit.sequence)")
+            }
+        }
         let sha: String
         if let known = scriptSHA.withLockedValue({ $0 }) {
             sha = known
@@ -186,9 +228,18 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
         } catch let error as RedisError where error.isNoScript {
             reply = try await pool.send(RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "2"] + arguments))
         }
-        guard case .array(let values?) = reply, values.count == 3, let allowed = values[0].integer,
-            let remaining = values[1].integer, let reset = values[2].integer
-        else { throw RedisError.unexpectedReply("three integers from the sliding-window script") }
+        guard case .array(let values?) = reply, values.count >= 5, let allowed = values[0].integer,
+            let remaining = values[1].integer, let reset = values[2].integer, let redisNow = values[3].integer,
+            let used = values[4].integer, values.count == 5 + min(8, Int(used))
+        else { throw RedisError.unexpectedReply("the sliding-window script's decision and window") }
+        let stamps = values.dropFirst(5).compactMap(\.integer)
+        if microseconds == nil {
+            let offset = redisNow - now
+            clockOffset.withLockedValue { $0 = offset }
+            local.remember(
+                key, limit: limit, used: Int(used), stamps: stamps, redisNow: redisNow, at: now,
+                written: pending)
+        }
         return RateLimitDecision(
             isAllowed: allowed == 1, limit: limit, remaining: Int(remaining), resetAfter: .milliseconds(reset))
     }

@@ -130,7 +130,9 @@ struct RedisRateLimitStoreTests {
         await store.shutdown()
     }
 
-    @Test("Redis down: the local limiter decides (logged once, counted), and Redis is used again when it returns")
+    @Test(
+        "Redis down: the local limiter goes on from Redis's last answer (logged once, counted); its admissions are written back"
+    )
     func fallback() async throws {
         let redis = try RedisTestServer()
         let metrics = TestMetrics()
@@ -144,23 +146,67 @@ struct RedisRateLimitStoreTests {
         #expect(!store.isUsingFallback)
 
         redis.stop()
-        // The local limiter starts empty: it gives the key its limit per instance, never more.
-        var local: [Bool] = []
-        for _ in 0..<7 {
-            local.append(try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(2_000)).isAllowed)
-        }
-        #expect(local == [true, true, true, true, true, false, false])
+        // The local limiter starts from what Redis said (2 of 5 used): 3 more, with truthful headers,
+        // never a fresh window.
+        var local: [RateLimitDecision] = []
+        for _ in 0..<7 { local.append(try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(2_000))) }
+        #expect(local.map(\.isAllowed) == [true, true, true, false, false, false, false])
+        #expect(local.map(\.remaining) == [2, 1, 0, 0, 0, 0, 0])
+        // Refused until the units Redis admitted at 1 s leave the window at 61 s (to within the round
+        // trip; Redis stores a time rounded up to its millisecond).
+        let wait = try #require(local.last?.resetAfter)
+        #expect(wait > .seconds(58) && wait <= .milliseconds(59_001))
         #expect(store.isUsingFallback)
+        #expect(store.keysAwaitingWriteBack == 1)
         #expect(try metrics.expectCounter(RedisRateLimitStore.fallbackMetricLabel).totalValue == 7)
         #expect(logs.lines.filter { $0.contains("Redis is unavailable") }.count == 1)
 
-        try redis.start()  // an empty Redis: no persistence
+        try redis.start()  // an empty Redis: no persistence; the 2 it admitted are lost
         try await Task.sleep(for: .milliseconds(150))
         let shared = try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(3_000))
-        #expect(shared.isAllowed && shared.remaining == 4)  // Redis's count, not the local one
+        // Redis's count, which now holds the 3 local admissions written back with this request.
+        #expect(shared.isAllowed && shared.remaining == 1)
         #expect(!store.isUsingFallback)
+        #expect(store.keysAwaitingWriteBack == 0)
         #expect(logs.lines.contains { $0.contains("Redis answers again") })
-        #expect(try redis.cli("ZCARD", "sentry-auth:{\(key)}:window") == "1\n")
+        #expect(try redis.cli("ZCARD", "sentry-auth:{\(key)}:window") == "4\n")
+        await store.shutdown()
+    }
+
+    @Test("Write-back is idempotent, skips admissions out of the window, and reaches keys no request touches")
+    func writeBackRules() async throws {
+        let redis = try RedisTestServer()
+        let store = RedisRateLimitStore(
+            configuration: try RedisConfiguration(url: redis.url), retryInterval: .milliseconds(100))
+        let limit = try RateLimit(limit: 10, window: .seconds(2))
+        let quiet = Self.keyID(4)
+        let busy = Self.keyID(5)
+        for key in [quiet, busy] {
+            #expect(try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(10_000)).remaining == 9)
+        }
+        redis.stop()
+        for key in [quiet, busy] {
+            for _ in 0..<4 { _ = try await store.acquire(key, cost: 1, limit: limit, at: .milliseconds(10_100)) }
+        }
+        #expect(store.keysAwaitingWriteBack == 2)
+        try redis.start()
+        try await Task.sleep(for: .milliseconds(150))
+        // One request for `busy` brings Redis back: `quiet`'s admissions follow without a request of its own.
+        #expect(try await store.acquire(busy, cost: 1, limit: limit, at: .milliseconds(10_200)).remaining == 5)
+        for _ in 0..<200 where store.keysAwaitingWriteBack > 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(store.keysAwaitingWriteBack == 0)
+        #expect(try redis.cli("ZCARD", "sentry-auth:{\(quiet)}:window") == "4\n")
+        #expect(try await store.acquire(quiet, cost: 0, limit: limit, at: .milliseconds(10_300)).remaining == 6)
+        // Sent twice (a reply lost after Redis applied it), a unit is added once; one already out of the
+        // window is not added at all.
+        let time = try redis.cli("TIME").split(separator: "\n").compactMap { Int($0) }
+        let now = time[0] * 1000 + time[1] / 1000
+        for _ in 0..<2 {
+            try redis.cli(
+                "EVAL", RedisRateLimitStore.script, "2", "t:{x}:window", "t:{x}:sequence", "10", "2000", "0", "",
+                String(now), "other:7", String(now - 5_000), "other:8")
+        }
+        #expect(try redis.cli("ZRANGE", "t:{x}:window", "0", "-1") == "other:7\n")
         await store.shutdown()
     }
 

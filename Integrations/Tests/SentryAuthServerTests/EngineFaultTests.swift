@@ -162,4 +162,80 @@ struct EngineFaultTests {
         try await client.shutdown()
         #expect(try await instance.stop() == 0)
     }
+
+    @Test(
+        "Redis stalled 3 s (DEBUG SLEEP) and restarted empty: one key's admissions across two instances stay within limit + 2 per instance, and 2 × limit"
+    )
+    func redisStallAndRestart() async throws {
+        let postgres = try PostgresTestServer.shared()
+        let database = try postgres.createDatabase()
+        let redis = try RedisTestServer()
+        #expect(try server("migrate", "--postgres", database).status == 0)
+        let stalled = try createKey(in: database, merchant: "merchant_stall")
+        let restarted = try createKey(in: database, merchant: "merchant_restart")
+        let a = try ServerProcess(["--postgres", database, "--redis", redis.url])
+        let b = try ServerProcess(["--postgres", database, "--redis", redis.url])
+        let clients = [LiveClient(port: a.port), LiveClient(port: b.port)]
+
+        /// Requests across both instances, 10 at a time, until `done`; the answers' statuses and
+        /// `X-RateLimit-Remaining`.
+        func hammer(_ key: String, while running: @Sendable () -> Bool) async throws -> [(Int, Int)] {
+            var answers: [(Int, Int)] = []
+            repeat {
+                answers += try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                    for index in 0..<10 {
+                        group.addTask {
+                            let answer = try await clients[index % 2].send(
+                                "GET", "/public/api/v1/customers", [("Authorization", "Bearer \(key)")])
+                            return (answer.status, answer.header("X-RateLimit-Remaining").flatMap { Int($0) } ?? -1)
+                        }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+            } while running()
+            return answers
+        }
+
+        // 1. Spend the limit through Redis, then stall Redis for 3 s while both instances are hammered.
+        let spent = try await spread(80, key: stalled, over: clients)
+        #expect(spent.filter { $0 == 200 }.count == 60)
+        let sleeper = Task.detached { try redis.cli("DEBUG", "SLEEP", "3") }
+        try await Task.sleep(for: .milliseconds(50))
+        let stallStart = ContinuousClock.now
+        let during = try await hammer(stalled) { ContinuousClock.now - stallStart < .seconds(3) }
+        _ = try await sleeper.value
+        try await Task.sleep(for: .milliseconds(1_200))  // past the retry interval: Redis decides again
+        let after = try await hammer(stalled) { false }
+        let admittedDuring = during.filter { $0.0 == 200 }.count
+        let admittedAfter = after.filter { $0.0 == 200 }.count
+        print(
+            "Redis stalled 3 s after the limit (60) was spent: \(during.count) requests across two instances during the stall, "
+                + "\(admittedDuring) admitted; \(admittedAfter) of \(after.count) admitted after it"
+        )
+        #expect(60 + admittedDuring + admittedAfter <= 60 + 2 * 2)
+        // Every answer's X-RateLimit-Remaining told the truth: the window was (nearly) spent.
+        #expect(during.allSatisfy { $0.1 >= 0 && $0.1 <= 2 }, "\(during.map(\.1))")
+
+        // 2. Spend the limit of another key, stop Redis (its data lost), hammer, restart it empty.
+        let before = try await spread(60, key: restarted, over: clients)
+        #expect(before.allSatisfy { $0 == 200 })
+        redis.stop()
+        let down = try await spread(100, key: restarted, over: clients)
+        try redis.start()
+        try await Task.sleep(for: .milliseconds(1_200))
+        let back = try await spread(200, key: restarted, over: clients)
+        let admitted = 60 + down.filter { $0 == 200 }.count + back.filter { $0 == 200 }.count
+        print(
+            "Redis stopped and restarted empty after the limit (60) was spent: \(down.filter { $0 == 200 }.count) admitted "
+                + "while it was down, \(back.filter { $0 == 200 }.count) after; \(admitted) in the window"
+        )
+        // While down, an instance admits what its newest answer from Redis left; with 10 requests in
+        // flight (5 per instance), that answer can miss at most the other instance's 5 last admissions.
+        #expect(down.filter { $0 == 200 }.count <= 2 * 5)
+        #expect(admitted <= 2 * 60)
+
+        for client in clients { try await client.shutdown() }
+        #expect(try await a.stop() == 0)
+        #expect(try await b.stop() == 0)
+    }
 }
