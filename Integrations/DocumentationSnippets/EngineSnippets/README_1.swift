@@ -15,6 +15,7 @@ func makeInstance() throws -> some ApplicationProtocol {
     let router = Router(context: BasicSentryAuthRequestContext.self)
     router.add(middleware: SentryAuthMiddleware(gate: RequestGate(keys: keys, policy: .sentry, rateLimits: limits)))
     router.get("/public/api/v1/customers") { _, context in "customers of \(try context.requirePrincipal().merchantID)" }
-    // The client and the feed run beside the server (swift-service-lifecycle services).
-    return Application(router: router, services: [client, feed])
+    // The client, the Redis store and the feed run beside the server (swift-service-lifecycle
+    // services: shut down gracefully after it, in reverse order).
+    return Application(router: router, services: [client, limits, feed])
 }

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 import PostgresNIO
 public import SentryAuth
@@ -35,6 +36,14 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
     private let listening = Atomic<Bool>(false)
+    private let listeningGauge: Gauge
+    private let reconnects: Counter
+
+    /// The labels of the feed's metrics: a gauge, 1 while it listens and 0 while it does not, and a
+    /// counter of the times it started listening again after losing its connection.
+    public static let listeningMetricLabel = "sentry_auth_postgres_feed_listening"
+    /// See ``listeningMetricLabel``.
+    public static let reconnectMetricLabel = "sentry_auth_postgres_feed_reconnects_total"
     private let received = Atomic<Int>(0)
     private let connections = Atomic<Int>(0)
 
@@ -46,10 +55,15 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
     ///   - reconnectDelay: The first wait before reconnecting; 100 ms by default.
     ///   - maximumReconnectDelay: The longest wait; 5 s by default.
     ///   - logger: Where connection changes are logged.
+    ///   - metricsFactory: Where the feed's gauge and counter come from (see ``listeningMetricLabel``).
     public init(
         url: PostgresURL, cache: CachedKeyStore, reconnectDelay: Duration = .milliseconds(100),
-        maximumReconnectDelay: Duration = .seconds(5), logger: Logger = Logger(label: "SentryAuthPostgres.feed")
+        maximumReconnectDelay: Duration = .seconds(5), logger: Logger = Logger(label: "SentryAuthPostgres.feed"),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
+        self.listeningGauge = Gauge(label: Self.listeningMetricLabel, factory: metricsFactory)
+        self.reconnects = Counter(label: Self.reconnectMetricLabel, factory: metricsFactory)
+        listeningGauge.record(0)
         self.configuration = url.connectionConfiguration
         self.cache = cache
         // Until the feed first listens, changes go unannounced: nothing is served as confirmed.
@@ -91,7 +105,8 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
                         // Listening now: whatever changed before this instant was not announced to us.
                         cache.resumeConfirming()
                         listening.store(true, ordering: .releasing)
-                        connections.add(1, ordering: .releasing)
+                        listeningGauge.record(1)
+                        if connections.add(1, ordering: .acquiringAndReleasing).newValue > 1 { reconnects.increment() }
                         if failures > 0 { logger.notice("SentryAuth: listening for key changes again") }
                         failures = 0
                         for try await notification in notifications.cancelOnGracefulShutdown() {
@@ -115,7 +130,10 @@ public final class PostgresKeyChangeFeed: Service, Sendable {
                 }
             }
             // However listening ended, changes may now go unannounced: stop trusting the cache.
-            if listening.exchange(false, ordering: .acquiringAndReleasing) { cache.unconfirmAll() }
+            if listening.exchange(false, ordering: .acquiringAndReleasing) {
+                cache.unconfirmAll()
+                listeningGauge.record(0)
+            }
             if Task.isCancelled || Task.isShuttingDownGracefully { return }
             try? await Task.sleep(for: backoff.delay(afterFailures: max(failures, 1)))
         }

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Foundation
 public import Logging
 public import PostgresNIO
@@ -36,6 +37,13 @@ public struct PostgresKeyStore: KeyStore {
     /// How long any one call may take.
     public let operationTimeout: Duration
     private let logger: Logger
+    private let metrics: EngineMetrics
+
+    /// The labels of the store's metrics: the time of each call (a timer), and the calls that failed,
+    /// with a `kind` dimension: `timeout` or `database`.
+    public static let durationMetricLabel = "sentry_auth_postgres_call_duration"
+    /// See ``durationMetricLabel``.
+    public static let errorMetricLabel = "sentry_auth_postgres_errors_total"
 
     /// Creates a store over a client.
     ///
@@ -43,13 +51,30 @@ public struct PostgresKeyStore: KeyStore {
     ///   - client: The connection pool; run its `run()` in a long-lived task.
     ///   - operationTimeout: See ``operationTimeout``; 2 s by default.
     ///   - logger: Where queries log (at the client's levels).
+    ///   - metricsFactory: Where the call timer and error counters come from (see
+    ///     ``durationMetricLabel``); the bootstrapped metrics system by default.
     public init(
         client: PostgresClient, operationTimeout: Duration = .seconds(2),
-        logger: Logger = Logger(label: "SentryAuthPostgres")
+        logger: Logger = Logger(label: "SentryAuthPostgres"), metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
         self.client = client
         self.operationTimeout = operationTimeout
         self.logger = logger
+        self.metrics = EngineMetrics(
+            duration: Self.durationMetricLabel, errors: Self.errorMetricLabel, kinds: ["timeout", "database"],
+            factory: metricsFactory)
+    }
+
+    /// Whether PostgreSQL answers a trivial query within ``operationTimeout``: what `/ready` asks.
+    public func isReachable() async -> Bool {
+        do {
+            return try await limited("reachability check") { [logger] connection in
+                try await connection.query("SELECT 1", logger: logger)
+                return true
+            }
+        } catch {
+            return false
+        }
     }
 
     /// Creates or upgrades the store's tables, triggers and indexes; does nothing when they are current.
@@ -350,9 +375,15 @@ public struct PostgresKeyStore: KeyStore {
         _ operation: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         let held = HeldConnection()
+        let start = ContinuousClock.now
+        defer { metrics.record(ContinuousClock.now - start) }
         do {
             return try await withDeadline(
-                operationTimeout, timeout: { PostgresKeyStoreError.timeout(operation: operation) },
+                operationTimeout,
+                timeout: { [metrics] in
+                    metrics.count("timeout")
+                    return PostgresKeyStoreError.timeout(operation: operation)
+                },
                 abandoned: { held.close() }
             ) { [client] in
                 try await client.withConnection { connection in
@@ -363,6 +394,7 @@ public struct PostgresKeyStore: KeyStore {
                 }
             }
         } catch let error as PSQLError {
+            metrics.count("database")
             throw PostgresKeyStoreError.database(Self.describe(error))
         }
     }

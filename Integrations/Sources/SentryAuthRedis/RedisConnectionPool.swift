@@ -16,22 +16,14 @@ import SentryAuthEngineSupport
 final class RedisConnectionPool: Sendable {
     let configuration: RedisConfiguration
     private let group: any EventLoopGroup
+    private typealias Slot = ConnectionSlot<any Channel, EventLoopFuture<any Channel>>
     private let slots: [NIOLockedValueBox<Slot>]
     private let next = NIOLockedValueBox(0)
-
-    private enum Slot {
-        case idle(failures: Int, retryAt: NIODeadline)
-        case connecting(EventLoopFuture<any Channel>)
-        case connected(any Channel)
-        case shutDown
-    }
 
     init(configuration: RedisConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.group = group
-        self.slots = (0..<configuration.connectionCount).map { _ in
-            NIOLockedValueBox(Slot.idle(failures: 0, retryAt: .uptimeNanoseconds(0)))
-        }
+        self.slots = (0..<configuration.connectionCount).map { _ in NIOLockedValueBox(Slot()) }
     }
 
     /// Sends a command and waits for its reply. An error reply is thrown as ``RedisError/server(_:)``.
@@ -66,68 +58,43 @@ final class RedisConnectionPool: Sendable {
 
     /// Whether the slot failed to connect and waits before trying again.
     private func isBackingOff(_ index: Int) -> Bool {
-        slots[index].withLockedValue { state in
-            if case .idle(_, let retryAt) = state { return retryAt > .now() }
-            return false
-        }
+        slots[index].withLockedValue { $0.isBackingOff(at: .now()) }
     }
 
     /// Closes every connection; later commands fail.
     func shutdown() async {
-        let states = slots.map { slot in
-            slot.withLockedValue { state in
-                defer { state = .shutDown }
-                return state
-            }
-        }
-        for state in states {
-            switch state {
-            case .connected(let channel): try? await channel.close()
-            case .connecting(let future): try? await future.get().close()
-            case .idle, .shutDown: break
-            }
+        let held = slots.map { slot in slot.withLockedValue { $0.shutDown() } }
+        for (connection, attempt) in held {
+            if let connection { try? await connection.close() }
+            if let attempt { try? await attempt.get().close() }
         }
     }
 
     /// The slot's connection: the open one, the one being made, or a new attempt.
     private func channel(at index: Int) -> EventLoopFuture<any Channel> {
         let eventLoop = group.next()
-        let (future, failures, isNew) = slots[index].withLockedValue {
-            state -> (EventLoopFuture<any Channel>, Int, Bool) in
-            switch state {
-            case .connected(let channel) where channel.isActive:
-                return (channel.eventLoop.makeSucceededFuture(channel), 0, false)
-            case .connecting(let future):
-                return (future, 0, false)
-            case .shutDown:
-                return (eventLoop.makeFailedFuture(RedisError.unavailable("the store was shut down")), 0, false)
-            case .idle(_, let retryAt) where retryAt > .now():
-                let error = RedisError.unavailable("reconnecting after a failed attempt")
-                return (eventLoop.makeFailedFuture(error), 0, false)
-            case .connected, .idle:
-                let failures: Int
-                if case .idle(let count, _) = state { failures = count } else { failures = 0 }
-                let future = connect(on: eventLoop)
-                state = .connecting(future)
-                return (future, failures, true)
+        var started: EventLoopFuture<any Channel>?
+        let action = slots[index].withLockedValue { slot in
+            slot.commandArrived(at: .now(), isUsable: { $0.isActive }) {
+                let attempt = connect(on: eventLoop)
+                started = attempt
+                return attempt
             }
         }
         // Outside the lock: a future that is already complete runs this callback at once, here.
-        if isNew {
-            future.whenComplete { [slots, configuration] result in
-                slots[index].withLockedValue { state in
-                    guard case .connecting = state else { return }  // shut down meanwhile
-                    switch result {
-                    case .success(let channel):
-                        state = .connected(channel)
-                    case .failure:
-                        let delay = Self.delay(after: failures + 1, configuration: configuration)
-                        state = .idle(failures: failures + 1, retryAt: .now() + delay)
-                    }
+        started?.whenComplete { [slots, configuration] result in
+            slots[index].withLockedValue { slot in
+                switch result {
+                case .success(let channel): slot.attemptSucceeded(channel)
+                case .failure: slot.attemptFailed(at: .now()) { Self.delay(after: $0, configuration: configuration) }
                 }
             }
         }
-        return future
+        switch action {
+        case .send(let channel): return channel.eventLoop.makeSucceededFuture(channel)
+        case .await(let attempt): return attempt
+        case .fail(let reason): return eventLoop.makeFailedFuture(RedisError.unavailable(reason))
+        }
     }
 
     private static func delay(after failures: Int, configuration: RedisConfiguration) -> TimeAmount {

@@ -57,6 +57,16 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         return false
     }
 
+    /// The error's `kind` dimension in the store's error counter: `timeout`, `unavailable` (refused,
+    /// closed, or waiting to reconnect) or `reply` (an error or malformed reply).
+    var metricKind: String {
+        switch kind {
+        case .timeout: "timeout"
+        case .unavailable, .connectionClosed: "unavailable"
+        case .server, .protocolViolation, .unexpectedReply, .invalidURL: "reply"
+        }
+    }
+
     /// A message saying what failed.
     public var description: String {
         switch kind {

@@ -4,6 +4,8 @@ public import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
 public import SentryAuth
+import SentryAuthEngineSupport
+public import ServiceLifecycle
 
 /// A ``RateLimitStore`` in Redis, shared by every server instance: the exact sliding window runs
 /// atomically in Redis as one Lua script, on Redis's clock, so N instances give a key its limit —
@@ -22,18 +24,24 @@ public import SentryAuth
 /// **When Redis is down** — a refused connection, a timeout, a closed connection, an error reply
 /// such as `LOADING` while it restarts — the store does
 /// what ``whenUnavailable`` says:
-/// - ``Unavailability/useLocalLimiter`` (the default): each instance decides with its own in-process
-///   exact limiter (the limit still holds per instance), logs a warning once, counts every such
-///   decision in `sentry_auth_rate_limit_fallback_total`, and asks Redis again after
-///   ``retryInterval``; when Redis answers, the shared limit applies again (admissions made locally
-///   meanwhile are not copied to Redis).
+/// - ``Unavailability/useLocalLimiter`` (the default): each instance decides with its own exact
+///   limiter, *starting from Redis's last answer*: every script run returns the key's window (the
+///   units it holds, in up to 8 groups, and Redis's time), and the newest answer per key is kept
+///   (`FallbackWindows`), so a stall never opens a fresh window and `remaining` stays truthful. It
+///   logs a warning once, counts every such decision in `sentry_auth_rate_limit_fallback_total`
+///   (``fallbackActiveMetricLabel`` is 1 meanwhile), and asks Redis again after ``retryInterval``;
+///   when Redis answers, the admissions made locally are written back into its window with the
+///   key's next run, and all at once for the others (each under a member name of its own, so a unit
+///   sent twice counts once). An instance admits at most what its newest answer left plus what
+///   leaves the window meanwhile; after Redis loses its data, a key gets at most twice its limit in
+///   that window.
 /// - ``Unavailability/refuse``: the error is thrown, and ``RequestGate`` answers 503
 ///   `SERVICE_UNAVAILABLE` with `Retry-After`.
 ///
 /// Redis keys are `PREFIX:{KEY-ID}:window` (a sorted set) and `PREFIX:{KEY-ID}:sequence`: the braces
 /// are a hash tag, so in a cluster both live in one slot. They expire one window after the key's
 /// last admission.
-public final class RedisRateLimitStore: RateLimitStore, Sendable {
+public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     /// What the store does when Redis does not answer.
     public enum Unavailability: Sendable, Hashable {
         /// Decide with an in-process exact limiter per instance until Redis answers again.
@@ -44,6 +52,13 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
 
     /// The label of the counter of decisions made without Redis.
     public static let fallbackMetricLabel = "sentry_auth_rate_limit_fallback_total"
+    /// The label of a gauge, 1 while decisions are made without Redis, 0 while Redis decides.
+    public static let fallbackActiveMetricLabel = "sentry_auth_rate_limit_fallback_active"
+    /// The labels of the time of each script run (a timer), and of the runs that failed, with a
+    /// `kind` dimension: `timeout`, `unavailable` or `reply`.
+    public static let durationMetricLabel = "sentry_auth_redis_call_duration"
+    /// See ``durationMetricLabel``.
+    public static let errorMetricLabel = "sentry_auth_redis_errors_total"
 
     /// The Lua script the store runs (`EVALSHA`), for operators and benchmarks: `KEYS` the window's
     /// sorted set and its counter, `ARGV` the limit, the window in milliseconds and the cost; it
@@ -63,6 +78,8 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     private let clockOffset = NIOLockedValueBox<Int64?>(nil)
     private let logger: Logger
     private let fallbackCounter: Counter
+    private let fallbackGauge: Gauge
+    private let metrics: EngineMetrics
     private let scriptSHA = NIOLockedValueBox<String?>(nil)
     /// While set and in the future, Redis is skipped.
     private let skipRedisUntil = NIOLockedValueBox<NIODeadline?>(nil)
@@ -90,6 +107,12 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
         self.local = FallbackWindows(instance: Self.instanceName())
         self.logger = logger
         self.fallbackCounter = Counter(label: Self.fallbackMetricLabel, factory: metricsFactory)
+        self.fallbackGauge = Gauge(label: Self.fallbackActiveMetricLabel, factory: metricsFactory)
+        self.metrics = EngineMetrics(
+            duration: Self.durationMetricLabel, errors: Self.errorMetricLabel,
+            kinds: ["timeout", "unavailable", "reply"],
+            factory: metricsFactory)
+        fallbackGauge.record(0)
     }
 
     /// Whether decisions are currently made without Redis (after a failure, until Redis answers).
@@ -114,13 +137,16 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
         let now = Self.milliseconds(instant)
         let skipping = skipRedisUntil.withLockedValue { until in until.map { $0 > .now() } ?? false }
         if !skipping {
+            let start = ContinuousClock.now
             do {
                 let decision = try await acquireInRedis(key, cost: cost, limit: limit, at: now)
+                metrics.record(ContinuousClock.now - start)
                 let recovered = skipRedisUntil.withLockedValue { until in
                     defer { until = nil }
                     return until != nil
                 }
                 if recovered {
+                    fallbackGauge.record(0)
                     logger.notice("SentryAuth: Redis answers again; the shared rate limit applies")
                     Task { [self] in await writeBack(at: now) }
                 }
@@ -128,12 +154,15 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
             } catch let error as CancellationError {
                 throw error
             } catch {
+                metrics.record(ContinuousClock.now - start)
+                metrics.count((error as? RedisError)?.metricKind ?? "unavailable")
                 let entering = skipRedisUntil.withLockedValue { until in
                     defer { until = .now() + TimeAmount(retryInterval) }
                     return until == nil
                 }
                 guard whenUnavailable == .useLocalLimiter else { throw error }
                 if entering {
+                    fallbackGauge.record(1)
                     logger.warning(
                         "SentryAuth: Redis is unavailable; each key's limit goes on from Redis's last answer, per instance, until it answers",
                         metadata: ["sentry_auth.error": "\(error)"])
@@ -184,6 +213,20 @@ public final class RedisRateLimitStore: RateLimitStore, Sendable {
     /// Closes the connections. Later requests fail (or fall back).
     public func shutdown() async {
         await pool.shutdown()
+    }
+
+    /// Whether Redis answers `PING` within the command timeout: what `/ready` asks while the store
+    /// falls back (the store itself asks Redis again only with a request, after ``retryInterval``).
+    public func isReachable() async -> Bool {
+        (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
+    }
+
+    /// Runs until a graceful shutdown (or cancellation) under swift-service-lifecycle, then closes the
+    /// connections: put the store in the server's `ServiceGroup` before the services that use it (a
+    /// group shuts down in reverse order), so that it closes after them.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await shutdown()
     }
 
     /// The store's two Redis keys for an API key, hash-tagged by its ID.

@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import PostgresNIO
+import Prometheus
 import SentryAuth
 import SentryAuthCommandLine
 import SentryAuthHummingbird
@@ -51,6 +53,9 @@ enum Main {
                 ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
             return logger
         }()
+        // Every metric below goes to one Prometheus registry, served with --metrics.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         do {
             let policy: EndpointPolicy
             do {
@@ -59,16 +64,29 @@ enum Main {
             } catch {
                 throw StartupError(description: "the policy cannot be read: \(error)")
             }
-            let limits: any RateLimitStore<APIKeyID> =
-                options.redis.map {
-                    RedisRateLimitStore(
-                        configuration: $0, whenUnavailable: options.whenRedisUnavailable, logger: logger)
-                } ?? InMemoryRateLimitStore<APIKeyID>()
+            // Services run in one group, started in this order and shut down gracefully in the
+            // reverse order — whatever fails, at start-up or later: the engines first, the server last.
+            var services: [any Service] = []
+            var readiness = Readiness()
+            var startup: @Sendable () async throws -> Void = {}
+            let limits: any RateLimitStore<APIKeyID>
+            if let redis = options.redis {
+                let store = RedisRateLimitStore(
+                    configuration: redis, whenUnavailable: options.whenRedisUnavailable, logger: logger)
+                services.append(store)
+                readiness.checks.append(Readiness.redis(store))
+                limits = store
+            } else {
+                limits = InMemoryRateLimitStore<APIKeyID>()
+            }
+            let keys: any KeyStore
+            let usageStore: any KeyStore
             switch options.keys {
             case .file(let path):
                 let store = FileKeyStore(path: path)
                 _ = try store.allRecords()  // a store that cannot be read stops the server at once
-                try await run(options, policy: policy, keys: store, usageStore: store, limits: limits, logger: logger)
+                readiness.checks.append(Readiness.file(store))
+                (keys, usageStore) = (store, store)
             case .postgres(let url):
                 // postgres-nio logs every failed connection attempt at info level: during an outage, one
                 // line every few hundred milliseconds. Keep them for LOG_LEVEL=debug; the feed and the
@@ -78,17 +96,23 @@ enum Main {
                     if quieter.logLevel > .debug { quieter.logLevel = max(quieter.logLevel, .notice) }
                     return quieter
                 }()
-                try await PostgresKeyStore.withRunningClient(url, logger: databaseLogger) { store in
-                    let cache = CachedKeyStore(store)
-                    let feed = PostgresKeyChangeFeed(url: url, cache: cache, logger: databaseLogger)
-                    try await run(
-                        options, policy: policy, keys: cache, usageStore: store, limits: limits, services: [feed],
-                        logger: logger)
-                }
+                var configuration = url.clientConfiguration
+                configuration.options.connectTimeout = .seconds(2)
+                let client = PostgresClient(configuration: configuration, backgroundLogger: databaseLogger)
+                let store = PostgresKeyStore(client: client, logger: databaseLogger)
+                let cache = CachedKeyStore(store)
+                let feed = PostgresKeyChangeFeed(url: url, cache: cache, logger: databaseLogger)
+                services.insert(client, at: 0)
+                services.append(feed)
+                readiness.checks += [Readiness.postgres(store, cache: cache), Readiness.feed(feed)]
+                startup = { try await store.migrate() }
+                (keys, usageStore) = (cache, store)
             case nil:
                 return 2
             }
-            if let redis = limits as? RedisRateLimitStore { await redis.shutdown() }
+            try await run(
+                options, policy: policy, keys: keys, usageStore: usageStore, limits: limits, services: services,
+                startup: startup, readiness: readiness, registry: registry, logger: logger)
             return 0
         } catch {
             Main.writeError("error: \(error)\n")
@@ -96,10 +120,15 @@ enum Main {
         }
     }
 
-    /// Serves until a graceful shutdown.
+    /// Serves until a graceful shutdown: the engines' services, the usage flusher, then the server
+    /// (and the metrics listener) in one `ServiceGroup`. `startup` (migrating the schema) runs once
+    /// the engines' services run and before the server listens; if it fails, the group shuts down
+    /// gracefully and its error is thrown.
     static func run(
         _ options: ServerOptions, policy: EndpointPolicy, keys: any KeyStore, usageStore: any KeyStore,
-        limits: any RateLimitStore<APIKeyID>, services: [any Service] = [], logger: Logger
+        limits: any RateLimitStore<APIKeyID>, services: [any Service],
+        startup: @escaping @Sendable () async throws -> Void,
+        readiness: Readiness, registry: PrometheusCollectorRegistry, logger: Logger
     ) async throws {
         let usage = KeyUsageRecorder(store: usageStore)
         let gate = RequestGate(
@@ -111,7 +140,7 @@ enum Main {
             maximumConnections: options.maximumConnections)
         let router = try SentryAPI.router(
             policy: policy, gate: options.gate ? gate : nil,
-            resolver: ClientAddressResolver(trustedProxies: options.trustedProxies))
+            resolver: ClientAddressResolver(trustedProxies: options.trustedProxies), readiness: readiness)
         let app = Application(
             router: router,
             // Head and idle timeouts and a connection cap that closes the idle first; a CONNECT's
@@ -119,13 +148,39 @@ enum Main {
             server: .http1(
                 configuration: .init(additionalChannelHandlers: [governor.handler(), CloseAfterConnectHandler()])),
             configuration: .init(address: .hostname(options.host, port: options.port)),
-            services: [UsageFlushService(usage: usage)] + services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? options.port
                 FileHandle.standardOutput.write(Data("listening on \(options.host):\(port)\n".utf8))
             },
             logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        configurations.append(.init(service: UsageFlushService(usage: usage)))
+        if let metrics = options.metrics {
+            configurations.append(
+                .init(service: MetricsEndpoint.application(registry: registry, at: metrics, logger: logger)))
+        }
+        // The server ends the group when it ends, however it ends: a failed start-up included.
+        configurations.append(
+            .init(
+                service: StartThenServe(startup: startup, server: app),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Runs `startup`, then the server: what keeps the server from listening before the schema is
+/// migrated, while the engines' services already run.
+struct StartThenServe<Server: Service>: Service {
+    let startup: @Sendable () async throws -> Void
+    let server: Server
+
+    func run() async throws {
+        try await startup()
+        try await server.run()
     }
 }
 

@@ -28,7 +28,7 @@ enum SentryAPI {
     /// request (matched or not), then one handler per policy route, declared with the route itself
     /// (``ScopedRoutes``) so the router and the policy are one table.
     static func router(
-        policy: EndpointPolicy, gate: RequestGate?, resolver: ClientAddressResolver
+        policy: EndpointPolicy, gate: RequestGate?, resolver: ClientAddressResolver, readiness: Readiness = Readiness()
     ) throws -> Router<BasicSentryAuthRequestContext> {
         let router = Router(context: BasicSentryAuthRequestContext.self)
         // The published contract, outside the gate: registered before the middleware.
@@ -38,6 +38,18 @@ enum SentryAPI {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: document)))
         }
+        // Health and readiness, outside the gate too: for load balancers and orchestrators.
+        router.get(RouterPath(Self.healthPath)) { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"up"}"#)))
+        }
+        router.get(RouterPath(Self.readinessPath)) { _, _ in
+            let (ready, body) = await readiness.evaluate()
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+        }
         if let gate { router.add(middleware: SentryAuthMiddleware(gate: gate, resolver: resolver)) }
         var api = ScopedRoutes<BasicSentryAuthRequestContext>()
         for route in policy.routes {
@@ -45,7 +57,7 @@ enum SentryAPI {
         }
         api.register(on: router)
         do {
-            try router.checkRoutes(against: policy, ignoring: [Self.documentPath])
+            try router.checkRoutes(against: policy, ignoring: [Self.documentPath, Self.healthPath, Self.readinessPath])
         } catch {
             throw StartupError(description: "\(error)")  // cannot happen: both tables come from the policy
         }
@@ -54,6 +66,10 @@ enum SentryAPI {
 
     /// Where the OpenAPI document is served, outside the gate.
     static let documentPath = "/openapi.json"
+    /// Where liveness (200 while the process runs) and readiness (200 or 503, with reasons) are served.
+    static let healthPath = "/health"
+    /// See ``healthPath``.
+    static let readinessPath = "/ready"
 
     static func answer(
         _ request: Request, _ context: BasicSentryAuthRequestContext, policy: EndpointPolicy

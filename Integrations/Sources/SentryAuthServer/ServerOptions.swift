@@ -28,12 +28,15 @@ struct ServerOptions {
     var headTimeout = 10
     var idleTimeout = 60
     var maximumConnections = 200
+    /// Where `/metrics` is served (Prometheus text format), if anywhere: `HOST:PORT`.
+    var metrics: (host: String, port: Int)?
 
     static let usage = """
         Usage: sentry-auth-server (--store FILE | --postgres URL) [--redis URL] [--port N] [--host ADDRESS]
                                   [--policy FILE] [--trusted-proxy CIDRS] [--accept-legacy-keys] [--no-gate]
                                   [--failed-auth-limit N/SECONDS | --no-failed-auth-limit]
                                   [--head-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
+                                  [--metrics HOST:PORT]
                sentry-auth-server keys SUBCOMMAND --postgres URL [OPTIONS]   (see 'keys --help')
                sentry-auth-server migrate --postgres URL
 
@@ -74,6 +77,15 @@ struct ServerOptions {
           --max-connections N     The most connections open at once; at the cap, the connection
                                   idle the longest is closed to make room (default 200: keep it
                                   below the descriptor limit, 'ulimit -n')
+          --metrics HOST:PORT     Serve /metrics (Prometheus text format) on this address, apart from
+                                  the API: engine latency, errors and timeouts, the change feed and
+                                  the Redis fallback, the gate's decisions by outcome (default: off;
+                                  port 0 picks a free one, printed as 'metrics on HOST:PORT')
+
+        /health answers 200 while the process runs. /ready answers 200 when the server can decide:
+        the key store answers (or the cache holds keys), the change feed listens, and Redis answers
+        or the per-instance fallback decides; otherwise 503, with the reason in JSON. Both are outside
+        the gate.
 
         When PostgreSQL is unreachable, keys the cache holds keep working for up to 10 s and any
         other key gets 503 SERVICE_UNAVAILABLE (never 200, never 401).
@@ -155,6 +167,14 @@ struct ServerOptions {
                 case "--idle-timeout": idleTimeout = number
                 default: maximumConnections = number
                 }
+            case "--metrics":
+                let text = try value(argument)
+                guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                    (0...65_535).contains(port), colon > text.startIndex
+                else { throw UsageError("--metrics is HOST:PORT, such as 127.0.0.1:9090.") }
+                var host = String(text[..<colon])
+                if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+                metrics = (host, port)
             case "--no-gate": gate = false
             case "--accept-legacy-keys": acceptLegacyKeys = true
             case "--help", "-h": throw UsageError(nil)

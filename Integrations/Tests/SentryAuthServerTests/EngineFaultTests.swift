@@ -177,17 +177,21 @@ struct EngineFaultTests {
         let b = try ServerProcess(["--postgres", database, "--redis", redis.url])
         let clients = [LiveClient(port: a.port), LiveClient(port: b.port)]
 
-        /// Requests across both instances, 10 at a time, until `done`; the answers' statuses and
-        /// `X-RateLimit-Remaining`.
-        func hammer(_ key: String, while running: @Sendable () -> Bool) async throws -> [(Int, Int)] {
-            var answers: [(Int, Int)] = []
+        /// Requests across both instances, 10 at a time, until `running` says stop; each answer's
+        /// status, `X-RateLimit-Remaining` and latency.
+        func hammer(_ key: String, while running: @Sendable () -> Bool) async throws -> [(Int, Int, Duration)] {
+            var answers: [(Int, Int, Duration)] = []
             repeat {
-                answers += try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                answers += try await withThrowingTaskGroup(of: (Int, Int, Duration).self) { group in
                     for index in 0..<10 {
                         group.addTask {
+                            let start = ContinuousClock.now
                             let answer = try await clients[index % 2].send(
                                 "GET", "/public/api/v1/customers", [("Authorization", "Bearer \(key)")])
-                            return (answer.status, answer.header("X-RateLimit-Remaining").flatMap { Int($0) } ?? -1)
+                            return (
+                                answer.status, answer.header("X-RateLimit-Remaining").flatMap { Int($0) } ?? -1,
+                                ContinuousClock.now - start
+                            )
                         }
                     }
                     return try await group.reduce(into: []) { $0.append($1) }
@@ -208,10 +212,14 @@ struct EngineFaultTests {
         let after = try await hammer(stalled) { false }
         let admittedDuring = during.filter { $0.0 == 200 }.count
         let admittedAfter = after.filter { $0.0 == 200 }.count
+        let worst = during.map(\.2).max()!
         print(
             "Redis stalled 3 s after the limit (60) was spent: \(during.count) requests across two instances during the stall, "
-                + "\(admittedDuring) admitted; \(admittedAfter) of \(after.count) admitted after it"
+                + "\(admittedDuring) admitted, worst answer \(worst); \(admittedAfter) of \(after.count) admitted after it"
         )
+        // A stalled connection fails its commands at their deadline (250 ms) and is closed: no
+        // request waits for the stall.
+        #expect(worst < .seconds(1))
         #expect(60 + admittedDuring + admittedAfter <= 60 + 2 * 2)
         // Every answer's X-RateLimit-Remaining told the truth: the window was (nearly) spent.
         #expect(during.allSatisfy { $0.1 >= 0 && $0.1 <= 2 }, "\(during.map(\.1))")
@@ -237,5 +245,92 @@ struct EngineFaultTests {
         for client in clients { try await client.shutdown() }
         #expect(try await a.stop() == 0)
         #expect(try await b.stop() == 0)
+    }
+
+    @Test("/health, /ready with its reasons as the engines fail and return, and /metrics on its own address")
+    func visibility() async throws {
+        let postgres = try PostgresTestServer()
+        let database = try postgres.createDatabase()
+        let redis = try RedisTestServer()
+        #expect(try server("migrate", "--postgres", database).status == 0)
+        let key = try createKey(in: database, merchant: "merchant_seen")
+        let metricsPort = try freeLoopbackPort()
+        let instance = try ServerProcess([
+            "--postgres", database, "--redis", redis.url, "--redis-unavailable", "refuse", "--metrics",
+            "127.0.0.1:\(metricsPort)",
+        ])
+        let client = LiveClient(port: instance.port)
+        let metrics = LiveClient(port: metricsPort)
+
+        /// `/ready`'s status and its JSON, waiting (at most 10 s) for `status`.
+        func ready(becoming status: Int) async throws -> [String: Any] {
+            let start = ContinuousClock.now
+            while true {
+                let answer = try await client.send("GET", "/ready")
+                if answer.status == status || ContinuousClock.now - start > .seconds(10) {
+                    #expect(answer.status == status, "\(answer.body)")
+                    return try #require(
+                        try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])
+                }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        func reason(_ object: [String: Any], _ part: String) -> String {
+            ((object[part] as? [String: Any])?["reason"] as? String) ?? "(none)"
+        }
+
+        #expect(try await client.send("GET", "/health").status == 200)
+        let up = try await ready(becoming: 200)
+        #expect(reason(up, "keys") == "PostgreSQL answers" && reason(up, "feed") == "listening for key changes")
+        #expect(try await client.timedCustomers(key).status == 200)
+        #expect(reason(try await ready(becoming: 200), "rate_limits") == "Redis answers")
+
+        // Redis stopped, configured to refuse: the next limited request fails, and /ready says why.
+        redis.stop()
+        #expect(try await client.timedCustomers(key).status == 503)
+        let noRedis = try await ready(becoming: 503)
+        #expect(reason(noRedis, "rate_limits").contains("Redis does not answer"))
+        try redis.start()
+
+        // PostgreSQL stopped: the feed stops listening (not ready) though the cache holds the key.
+        try postgres.stop()
+        let noDatabase = try await ready(becoming: 503)
+        #expect(reason(noDatabase, "feed").hasPrefix("not listening"), "\(noDatabase)")
+        #expect(reason(noDatabase, "keys").contains("cached entries"), "\(noDatabase)")
+        #expect(try await client.send("GET", "/health").status == 200)
+        try postgres.start()
+        _ = try await ready(becoming: 200)
+
+        // The metrics, in the Prometheus text format, apart from the API (and not served on it).
+        let scraped = try await metrics.send("GET", "/metrics")
+        #expect(scraped.status == 200 && scraped.header("Content-Type")?.hasPrefix("text/plain") == true)
+        for expected in [
+            #"sentry_auth_decisions_total{outcome="allowed"}"#, #"sentry_auth_decisions_total{outcome="unavailable"}"#,
+            "sentry_auth_postgres_call_duration_bucket", #"sentry_auth_postgres_errors_total{kind="#,
+            "sentry_auth_postgres_feed_listening 1", "sentry_auth_postgres_feed_reconnects_total",
+            "sentry_auth_redis_call_duration_bucket", #"sentry_auth_redis_errors_total{kind="unavailable"}"#,
+            "sentry_auth_rate_limit_fallback_active",
+        ] {
+            #expect(scraped.body.contains(expected), "\(expected) missing from /metrics")
+        }
+        #expect(!scraped.body.contains(key))
+        #expect(try await client.send("GET", "/metrics").status == 401)  // the API's /metrics is behind the gate
+        try await client.shutdown()
+        try await metrics.shutdown()
+        #expect(try await instance.stop() == 0)
+    }
+
+    @Test("A start-up that fails half-way (the schema cannot be migrated) shuts every service down and exits 3")
+    func failedStartup() async throws {
+        let postgres = try PostgresTestServer.shared()
+        let redis = try RedisTestServer()
+        let start = ContinuousClock.now
+        let missing = "postgres://sentry@127.0.0.1:\(postgres.port)/no_such_database"
+        let result = try server("--postgres", missing, "--redis", redis.url, "--port", "0")
+        #expect(result.status == 3, "\(result.output)")
+        #expect(
+            result.output.contains("no_such_database") && result.output.contains("does not exist"), "\(result.output)")
+        #expect(!result.output.contains("listening on"))
+        #expect(ContinuousClock.now - start < .seconds(20))
     }
 }

@@ -33,15 +33,20 @@ final class ServerProcess: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.standardError
         try process.run()
-        // The first line is "listening on 127.0.0.1:PORT"; give up after 30 s.
+        // A line says "listening on 127.0.0.1:PORT" (another may say where metrics are); give up after 30 s.
         var text = ""
         let deadline = Date().addingTimeInterval(30)
-        while !text.contains("\n"), Date() < deadline, process.isRunning {
+        func listeningLine() -> Substring? {
+            text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().first {
+                $0.hasPrefix("listening on ")
+            }
+        }
+        while listeningLine() == nil, Date() < deadline, process.isRunning {
             let data = output.fileHandleForReading.availableData
             if data.isEmpty { break }
             text += String(decoding: data, as: UTF8.self)
         }
-        guard let line = text.split(separator: "\n").first, line.hasPrefix("listening on "),
+        guard let line = listeningLine(),
             let port = line.split(separator: ":").last.flatMap({ Int($0) })
         else {
             process.terminate()
