@@ -4,9 +4,11 @@ import SentryAuth
 /// What an instance remembers of each key's window in Redis, and the admissions it made on its own
 /// while Redis did not answer: the local limiter of ``RedisRateLimitStore``'s fallback.
 ///
-/// - **Remembered.** Every answer from Redis carries the window's units as up to 8 groups (see
-///   `SlidingWindowScript`), each with the time its newest unit leaves the window; they are kept per
-///   key in this instance's clock (Redis's milliseconds minus the offset measured with the answer).
+/// - **Remembered.** Every answer from Redis carries how many units the window holds; at most once
+///   a second per key (``stampInterval``) it also carries their stamps, as up to 8 groups (see
+///   `SlidingWindowScript`), each with the time its newest unit leaves the window. They are kept per
+///   key in this instance's clock (Redis's milliseconds minus the offset measured with the answer);
+///   between stamped answers the counts adjust the groups, never towards admitting more.
 /// - **Local admissions** are checked against the remembered units plus the earlier local ones —
 ///   the exact sliding window, started from where Redis left it, so a stall never opens a fresh
 ///   window and `X-RateLimit-Remaining` stays truthful.
@@ -26,6 +28,8 @@ final class FallbackWindows: Sendable {
         /// When the group's units have all left the window, in local milliseconds.
         var expiresAt: Int64
         var units: Int
+        /// The earliest any of them can leave it: until then all of them are surely still there.
+        var earliest: Int64
     }
 
     struct KeyWindow: Sendable {
@@ -35,6 +39,8 @@ final class FallbackWindows: Sendable {
         /// replies on different connections arrive in any order, and only the newest is kept.
         var observedAt = Int64.min
         var observedUsed = 0
+        /// When (local ms) the groups last came from the window's stamps, not from counts alone.
+        var stampedAt = Int64.min
         var local: [LocalUnit] = []
         var lastUsed: Int64
     }
@@ -42,16 +48,32 @@ final class FallbackWindows: Sendable {
     /// The admission names' prefix: unique per store, so that two instances' names never collide.
     let instance: String
     let capacity: Int
-    private let shards: [NIOLockedValueBox<[APIKeyID: KeyWindow]>]
+    /// One shard: its keys, and when it last swept the idle ones out (at most once a second when
+    /// full, so a full shard costs a new key a dictionary look-up, not a sweep).
+    private struct Shard {
+        var windows: [APIKeyID: KeyWindow] = [:]
+        var sweptAt = Int64.min
+
+        /// Whether a new key may be added at `now`, sweeping the idle ones first if the shard is full.
+        mutating func hasRoom(for key: APIKeyID, capacity: Int, at now: Int64) -> Bool {
+            if windows[key] != nil || windows.count < capacity { return true }
+            guard sweptAt == .min || now < sweptAt || now - sweptAt >= 1_000 else { return false }
+            sweptAt = now
+            windows = windows.filter { !FallbackWindows.isIdle($0.value, at: now) }
+            return windows.count < capacity
+        }
+    }
+
+    private let shards: [NIOLockedValueBox<Shard>]
     private let nextSequence = NIOLockedValueBox<UInt64>(0)
 
     init(instance: String, capacity: Int = 100_000) {
         self.instance = instance
         self.capacity = max(16, capacity)
-        shards = (0..<16).map { _ in NIOLockedValueBox([:]) }
+        shards = (0..<16).map { _ in NIOLockedValueBox(Shard()) }
     }
 
-    private func shard(_ key: APIKeyID) -> NIOLockedValueBox<[APIKeyID: KeyWindow]> {
+    private func shard(_ key: APIKeyID) -> NIOLockedValueBox<Shard> {
         shards[Int(UInt(bitPattern: key.hashValue) % 16)]
     }
 
@@ -59,31 +81,73 @@ final class FallbackWindows: Sendable {
         duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
-    /// Stores what Redis answered for `key` at `now` (local ms) — its `used` units and the stamps of
-    /// the group boundaries, at `redisNow` (Redis ms) — unless a newer answer is remembered already.
+    /// How often each key's stamps are asked for: between them, answers carry counts only.
+    static let stampInterval: Int64 = 1_000
+
+    /// Whether the next run for `key` should ask for the window's stamps: none remembered, or
+    /// remembered more than ``stampInterval`` ago (the stamps cost Redis a few look-ups a run).
+    func wantsStamps(_ key: APIKeyID, limit: RateLimit, at now: Int64) -> Bool {
+        shard(key).withLockedValue { shard in
+            guard let entry = shard.windows[key], entry.limit == limit else { return true }
+            return entry.stampedAt == .min || now < entry.stampedAt || now - entry.stampedAt >= Self.stampInterval
+        }
+    }
+
+    /// Stores what Redis answered for `key` at `now` (local ms) — its `used` units, at `redisNow`
+    /// (Redis ms), and the stamps of the group boundaries if asked for — unless a newer answer is
+    /// remembered already. Without stamps the count is reconciled with the remembered groups so that
+    /// the fallback never admits more than Redis would: units beyond those surely still there may be
+    /// new, and leave a window from now; of all of them, the `used` that leave latest are kept.
     /// `written` local units were sent with this run and are in Redis now.
     func remember(
-        _ key: APIKeyID, limit: RateLimit, used: Int, stamps: [Int64], redisNow: Int64, at now: Int64,
+        _ key: APIKeyID, limit: RateLimit, used: Int, stamps: [Int64]?, redisNow: Int64, at now: Int64,
         written: [LocalUnit]
     ) {
         let offset = redisNow - now
         let window = Self.milliseconds(limit.window)
-        var groups: [Group] = []
-        var previousRank = -1
-        for (index, stamp) in stamps.enumerated() {
-            let rank = ((index + 1) * used + stamps.count - 1) / stamps.count - 1  // ⌈i·used/k⌉ − 1
-            groups.append(Group(expiresAt: stamp + window - offset, units: rank - previousRank))
-            previousRank = rank
-        }
         let shard = shard(key)
-        shard.withLockedValue { windows in
-            if windows[key] == nil && windows.count >= capacity / 16 {
-                windows = windows.filter { !Self.isIdle($0.value, at: now) }
-                if windows.count >= capacity / 16 { return }
-            }
-            var entry = windows[key].flatMap { $0.limit == limit ? $0 : nil } ?? KeyWindow(limit: limit, lastUsed: now)
+        shard.withLockedValue { shard in
+            guard shard.hasRoom(for: key, capacity: capacity / 16, at: now) else { return }
+            var entry =
+                shard.windows[key].flatMap { $0.limit == limit ? $0 : nil } ?? KeyWindow(limit: limit, lastUsed: now)
             if redisNow > entry.observedAt || (redisNow == entry.observedAt && used >= entry.observedUsed) {
-                entry.remembered = groups
+                if let stamps {
+                    var groups: [Group] = []
+                    var previousRank = -1
+                    // The first group's units entered the window after `redisNow − window`.
+                    var previousExpiry = now + 1
+                    for (index, stamp) in stamps.enumerated() {
+                        let rank = ((index + 1) * used + stamps.count - 1) / stamps.count - 1  // ⌈i·used/k⌉ − 1
+                        let expiry = stamp + window - offset
+                        groups.append(Group(expiresAt: expiry, units: rank - previousRank, earliest: previousExpiry))
+                        previousRank = rank
+                        previousExpiry = expiry
+                    }
+                    entry.remembered = groups
+                    entry.stampedAt = now
+                } else {
+                    // Units admitted since the last answer can be as many as `used` minus the units
+                    // surely still there; they leave a window from now at the latest. Of those and the
+                    // remembered groups, the `used` that leave latest are kept: every unit Redis holds
+                    // then leaves no later than one kept here (by induction over answers).
+                    entry.remembered.removeAll { $0.expiresAt <= now }
+                    let surely = entry.remembered.reduce(0) { $0 + ($1.earliest > now ? $1.units : 0) }
+                    let observed = entry.observedAt == .min ? now : entry.observedAt - offset
+                    if used > surely {
+                        entry.remembered.append(
+                            Group(expiresAt: now + window, units: used - surely, earliest: observed + window))
+                    }
+                    entry.remembered.sort { $0.expiresAt > $1.expiresAt }
+                    var kept = 0
+                    entry.remembered = entry.remembered.compactMap { group in
+                        guard kept < used else { return nil }
+                        var group = group
+                        group.units = min(group.units, used - kept)
+                        kept += group.units
+                        return group
+                    }
+                    entry.remembered.reverse()
+                }
                 entry.observedAt = redisNow
                 entry.observedUsed = used
             }
@@ -92,11 +156,11 @@ final class FallbackWindows: Sendable {
                 entry.local.removeAll { sent.contains($0.sequence) }
             }
             entry.lastUsed = now
-            windows[key] = entry
+            shard.windows[key] = entry
         }
     }
 
-    private static func isIdle(_ window: KeyWindow, at now: Int64) -> Bool {
+    fileprivate static func isIdle(_ window: KeyWindow, at now: Int64) -> Bool {
         let length = milliseconds(window.limit.window)
         return window.remembered.allSatisfy { $0.expiresAt <= now }
             && window.local.allSatisfy { $0.stamp + length <= now }
@@ -104,14 +168,14 @@ final class FallbackWindows: Sendable {
 
     /// The local admissions of `key` not yet in Redis (stamps in local milliseconds).
     func pending(_ key: APIKeyID) -> [LocalUnit] {
-        shard(key).withLockedValue { $0[key]?.local ?? [] }
+        shard(key).withLockedValue { $0.windows[key]?.local ?? [] }
     }
 
     /// Every key with local admissions not yet in Redis.
     var pendingKeys: [(key: APIKeyID, limit: RateLimit)] {
         shards.flatMap { shard in
-            shard.withLockedValue { windows in
-                windows.compactMap { $0.value.local.isEmpty ? nil : ($0.key, $0.value.limit) }
+            shard.withLockedValue { shard in
+                shard.windows.compactMap { $0.value.local.isEmpty ? nil : ($0.key, $0.value.limit) }
             }
         }
     }
@@ -126,8 +190,9 @@ final class FallbackWindows: Sendable {
                 defer { next &+= UInt64(cost) }
                 return (0..<UInt64(cost)).map { next &+ $0 }
             }
-        return shard(key).withLockedValue { windows in
-            var entry = windows[key].flatMap { $0.limit == limit ? $0 : nil } ?? KeyWindow(limit: limit, lastUsed: now)
+        return shard(key).withLockedValue { shard in
+            var entry =
+                shard.windows[key].flatMap { $0.limit == limit ? $0 : nil } ?? KeyWindow(limit: limit, lastUsed: now)
             entry.remembered.removeAll { $0.expiresAt <= now }
             // A local unit out of the window is dropped unwritten: Redis would skip it too.
             entry.local.removeAll { $0.stamp + window <= now }
@@ -159,16 +224,16 @@ final class FallbackWindows: Sendable {
                     isAllowed: true, limit: limit, remaining: max(0, limit.limit - used - cost),
                     resetAfter: .milliseconds(min(window, max(0, oldest))))
             }
-            if windows[key] != nil || windows.count < capacity / 16 { windows[key] = entry }
+            if shard.hasRoom(for: key, capacity: capacity / 16, at: now) { shard.windows[key] = entry }
             return decision
         }
     }
 
     /// Forgets a key.
     func remove(_ key: APIKeyID) {
-        _ = shard(key).withLockedValue { $0.removeValue(forKey: key) }
+        _ = shard(key).withLockedValue { $0.windows.removeValue(forKey: key) }
     }
 
     /// How many keys are remembered.
-    var count: Int { shards.reduce(0) { $0 + $1.withLockedValue { $0.count } } }
+    var count: Int { shards.reduce(0) { $0 + $1.withLockedValue { $0.windows.count } } }
 }

@@ -25,8 +25,9 @@ public import ServiceLifecycle
 /// such as `LOADING` while it restarts — the store does
 /// what ``whenUnavailable`` says:
 /// - ``Unavailability/useLocalLimiter`` (the default): each instance decides with its own exact
-///   limiter, *starting from Redis's last answer*: every script run returns the key's window (the
-///   units it holds, in up to 8 groups, and Redis's time), and the newest answer per key is kept
+///   limiter, *starting from Redis's last answer*: every script run returns how many units the key's
+///   window holds and Redis's time (and, once a second per key, their stamps in up to 8 groups), and
+///   the newest answer per key is kept
 ///   (`FallbackWindows`), so a stall never opens a fresh window and `remaining` stays truthful. It
 ///   logs a warning once, counts every such decision in `sentry_auth_rate_limit_fallback_total`
 ///   (``fallbackActiveMetricLabel`` is 1 meanwhile), and asks Redis again after ``retryInterval``;
@@ -247,6 +248,8 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
             limit.window.components.seconds * 1000 + limit.window.components.attoseconds / 1_000_000_000_000_000
         var arguments = [window, sequence, String(limit.limit), String(milliseconds), String(cost)]
         arguments.append(microseconds.map { String($0) } ?? "")
+        let wantsStamps = microseconds == nil && local.wantsStamps(key, limit: limit, at: now)
+        arguments.append(wantsStamps ? "1" : "0")
         // Local admissions go back only once Redis's clock is known (to place them in its window).
         let knownOffset = clockOffset.withLockedValue { $0 }
         let pending = knownOffset == nil ? [] : local.pending(key)
@@ -273,14 +276,14 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         }
         guard case .array(let values?) = reply, values.count >= 5, let allowed = values[0].integer,
             let remaining = values[1].integer, let reset = values[2].integer, let redisNow = values[3].integer,
-            let used = values[4].integer, values.count == 5 + min(8, Int(used))
+            let used = values[4].integer, values.count == (wantsStamps ? 5 + min(8, Int(used)) : 5)
         else { throw RedisError.unexpectedReply("the sliding-window script's decision and window") }
         let stamps = values.dropFirst(5).compactMap(\.integer)
         if microseconds == nil {
             let offset = redisNow - now
             clockOffset.withLockedValue { $0 = offset }
             local.remember(
-                key, limit: limit, used: Int(used), stamps: stamps, redisNow: redisNow, at: now,
+                key, limit: limit, used: Int(used), stamps: wantsStamps ? stamps : nil, redisNow: redisNow, at: now,
                 written: pending)
         }
         return RateLimitDecision(

@@ -9,17 +9,18 @@
 /// - `KEYS[1]`: the sorted set; `KEYS[2]`: the unit counter (member names). Both carry the key ID as
 ///   a hash tag, so a cluster keeps them in one slot, and both expire one window after the newest
 ///   admission, so an idle key costs nothing.
-/// - `ARGV`: limit, window (ms), cost (0 to limit; 0 only reports), then the time in microseconds
-///   or an empty string (tests alone pass a time, to replay a recorded trace; with it the script sets
-///   no expiry, since the trace's time is not Redis's), then any number of *write-back* pairs
+/// - `ARGV`: limit, window (ms), cost (0 to limit; 0 only reports); then, optionally, the time in
+///   microseconds or an empty string (tests alone pass a time, to replay a recorded trace; with it
+///   the script sets no expiry, since the trace's time is not Redis's), `1` to ask for the window's
+///   stamps (below) or anything else not to, and any number of *write-back* pairs
 ///   `STAMP MEMBER`: admissions an instance made on its own while Redis did not answer, added to the
 ///   window (at their time, in Redis's milliseconds) before deciding. A member names its instance and
 ///   admission, so a pair sent twice is added once; a stamp already out of the window is skipped.
-/// - Returns `{allowed (1 or 0), remaining, reset (ms), now (ms), used, s1, …, sk}`: reset is the
+/// - Returns `{allowed (1 or 0), remaining, reset (ms), now (ms), used[, s1, …, sk]}`: reset is the
 ///   wait until enough quota frees up when refused, the time until the oldest admission leaves the
 ///   window when allowed, never more than the window (a time stored in `now`'s millisecond, rounded
 ///   up, would otherwise read as window + 1 ms: `Reset: 61` for a 60 s window). `used` is how many
-///   units the window holds after the decision, and `s1 … sk` (k ≤ 8) the stamps of the units at
+///   units the window holds after the decision, and, when asked for, `s1 … sk` (k ≤ 8) the stamps of the units at
 ///   ranks ⌈i·used/k⌉ − 1, oldest first: what an instance remembers, so that when Redis stops
 ///   answering its own limiter starts from Redis's window — exact up to 8 units, and never freeing a
 ///   unit earlier than Redis would beyond that (each group of ranks frees with its newest member).
@@ -28,8 +29,9 @@ enum SlidingWindowScript {
         local limit = tonumber(ARGV[1])
         local window = tonumber(ARGV[2])
         local cost = tonumber(ARGV[3])
+        local replaying = ARGV[4] ~= nil and ARGV[4] ~= ''
         local micros
-        if ARGV[4] ~= '' then
+        if replaying then
           micros = tonumber(ARGV[4])
         else
           local clock = redis.call('TIME')
@@ -39,8 +41,9 @@ enum SlidingWindowScript {
         local stamp = math.floor((micros + 999) / 1000)
         local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
         if newest[2] then stamp = math.max(stamp, tonumber(newest[2])) end
+        local wantsWindow = ARGV[5] == '1'
         local written = 0
-        for i = 5, #ARGV - 1, 2 do
+        for i = 6, #ARGV - 1, 2 do
           local at = tonumber(ARGV[i])
           if at > now - window then
             redis.call('ZADD', KEYS[1], string.format('%d', math.min(at, stamp)), ARGV[i + 1])
@@ -52,6 +55,7 @@ enum SlidingWindowScript {
         local function snapshot(reply)
           reply[#reply + 1] = now
           reply[#reply + 1] = used
+          if not wantsWindow then return reply end
           local groups = math.min(8, used)
           for i = 1, groups do
             local rank = math.ceil(i * used / groups) - 1
@@ -60,7 +64,7 @@ enum SlidingWindowScript {
           end
           return reply
         end
-        if written > 0 and ARGV[4] == '' then
+        if written > 0 and not replaying then
           redis.call('PEXPIRE', KEYS[1], string.format('%d', stamp - now + window))
         end
         if cost > 0 and used + cost > limit then
@@ -81,7 +85,7 @@ enum SlidingWindowScript {
           end
           if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
           used = used + cost
-          if ARGV[4] == '' then
+          if not replaying then
             local ttl = string.format('%d', stamp - now + window)
             redis.call('PEXPIRE', KEYS[1], ttl)
             redis.call('PEXPIRE', KEYS[2], ttl)

@@ -37,6 +37,36 @@ struct FallbackWindowsTests {
         }
     }
 
+    @Test("Answers with counts only (between stamped ones) never make the fallback admit more than Redis would")
+    func countsOnly() throws {
+        var generator = SystemRandomNumberGenerator()
+        let limit = try RateLimit(limit: 60, window: .seconds(60))
+        for trial in 0..<200 {
+            let windows = FallbackWindows(instance: "t")
+            let key = APIKeyID.generate()
+            var stamps = (0..<(trial % 40)).map { _ in Int64.random(in: 940_001...1_000_000, using: &generator) }
+                .sorted()
+            windows.remember(
+                key, limit: limit, used: stamps.count, stamps: Self.boundaries(stamps), redisNow: 1_000_000,
+                at: 1_000_000, written: [])
+            // Over the next 90 s others admit units now and then; this instance hears counts only.
+            var now: Int64 = 1_000_000
+            for _ in 0..<30 {
+                now += Int64.random(in: 1...3_000, using: &generator)
+                stamps.removeAll { $0 + 60_000 <= now }
+                if stamps.count < 60, Bool.random(using: &generator) { stamps.append(now) }
+                windows.remember(
+                    key, limit: limit, used: stamps.count, stamps: nil, redisNow: now, at: now, written: [])
+                for ahead in stride(from: Int64(0), through: 60_000, by: 5_000) {
+                    let inWindow = stamps.filter { $0 + 60_000 > now + ahead }.count
+                    #expect(
+                        windows.acquire(key, cost: 0, limit: limit, at: now + ahead).remaining <= 60 - inWindow,
+                        "trial \(trial)")
+                }
+            }
+        }
+    }
+
     @Test("Local admissions count with the remembered units; a refusal waits until enough of them leave")
     func localAdmissions() throws {
         let windows = FallbackWindows(instance: "t")

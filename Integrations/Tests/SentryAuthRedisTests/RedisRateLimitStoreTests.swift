@@ -203,7 +203,7 @@ struct RedisRateLimitStoreTests {
         let now = time[0] * 1000 + time[1] / 1000
         for _ in 0..<2 {
             try redis.cli(
-                "EVAL", RedisRateLimitStore.script, "2", "t:{x}:window", "t:{x}:sequence", "10", "2000", "0", "",
+                "EVAL", RedisRateLimitStore.script, "2", "t:{x}:window", "t:{x}:sequence", "10", "2000", "0", "", "0",
                 String(now), "other:7", String(now - 5_000), "other:8")
         }
         #expect(try redis.cli("ZRANGE", "t:{x}:window", "0", "-1") == "other:7\n")
