@@ -6,7 +6,9 @@ public import SentryAuth
 ///
 /// - Metrics (swift-metrics): every decision increments `sentry_auth_decisions_total` with an
 ///   `outcome` dimension: `allowed`, `unauthorized`, `forbidden`, `not_found`,
-///   `method_not_allowed`, `insufficient_scope`, `rate_limited` or `unavailable`.
+///   `method_not_allowed`, `insufficient_scope`, `rate_limited` or `unavailable`; every refusal also
+///   increments `sentry_auth_refusals_total` with a `reason` dimension (``reasonLabel(of:)``: why,
+///   finer than the answer — an unknown, revoked, expired or malformed key, a failed store, …).
 /// - Logs (swift-log): every refusal at `debug` level, with its reason and, once the key was found,
 ///   its key ID — never the key; a 503 (a store that failed) at `warning` level; a request the
 ///   router would have handed to another route than the policy's (a route table that disagrees with
@@ -16,6 +18,15 @@ public import SentryAuth
 public struct DecisionObserver: Sendable {
     /// The counter's label.
     public static let metricLabel = "sentry_auth_decisions_total"
+    /// The label of the refusals counter, by `reason`.
+    public static let refusalMetricLabel = "sentry_auth_refusals_total"
+
+    /// Every value of the refusals counter's `reason` dimension.
+    public static let refusalReasons = [
+        "missing_credentials", "malformed_authorization", "malformed_key", "unknown_key", "revoked_key", "expired_key",
+        "address_not_allowed", "no_route", "method_not_allowed", "route_mismatch", "insufficient_scope",
+        "rate_limited", "too_many_failed_authentications", "key_store_unavailable", "rate_limit_store_unavailable",
+    ]
 
     private let allowed: Counter
     private let unauthorized: Counter
@@ -25,6 +36,7 @@ public struct DecisionObserver: Sendable {
     private let insufficientScope: Counter
     private let rateLimited: Counter
     private let unavailable: Counter
+    private let refusals: [String: Counter]
 
     /// Creates an observer.
     ///
@@ -42,6 +54,34 @@ public struct DecisionObserver: Sendable {
         insufficientScope = counter("insufficient_scope")
         rateLimited = counter("rate_limited")
         unavailable = counter("unavailable")
+        refusals = Dictionary(
+            uniqueKeysWithValues: Self.refusalReasons.map { reason in
+                (reason, Counter(label: Self.refusalMetricLabel, dimensions: [("reason", reason)], factory: factory))
+            })
+    }
+
+    /// The `reason` dimension of a refusal: one of ``refusalReasons``.
+    ///
+    /// - Parameter reason: Why the gate refused.
+    /// - Returns: Its label.
+    public static func reasonLabel(of reason: GateDecision.Refusal.Reason) -> String {
+        switch reason {
+        case .missingCredentials: "missing_credentials"
+        case .malformedAuthorization: "malformed_authorization"
+        case .invalidKey(.malformed): "malformed_key"
+        case .invalidKey(.unknown): "unknown_key"
+        case .invalidKey(.revoked): "revoked_key"
+        case .invalidKey(.expired): "expired_key"
+        case .addressNotAllowed: "address_not_allowed"
+        case .noRoute: "no_route"
+        case .methodNotAllowed: "method_not_allowed"
+        case .routeMismatch: "route_mismatch"
+        case .insufficientScope: "insufficient_scope"
+        case .rateLimited: "rate_limited"
+        case .tooManyFailedAuthentications: "too_many_failed_authentications"
+        case .keyStoreUnavailable: "key_store_unavailable"
+        case .rateLimitStoreUnavailable: "rate_limit_store_unavailable"
+        }
     }
 
     /// The `outcome` dimension of a decision.
@@ -81,6 +121,7 @@ public struct DecisionObserver: Sendable {
             case .rateLimitExceeded: rateLimited.increment()
             case .serviceUnavailable: unavailable.increment()
             }
+            refusals[Self.reasonLabel(of: refusal.reason)]?.increment()
             let level: Logger.Level =
                 switch refusal.reason {
                 case .routeMismatch: .error

@@ -15,8 +15,9 @@ import SentryAuth
 /// - **Written back.** Each local admission has a member name (`INSTANCE:N`) and is sent to Redis
 ///   with the key's next script run once Redis answers (and all at once by ``pendingKeys``), so
 ///   Redis's window holds it too; a pair sent twice is added once.
-/// - **Bounded.** At most `capacity` keys: entries whose units have all left the window are swept
-///   first; a key beyond that is not remembered (its fallback starts empty).
+/// - **Bounded.** At most `capacity` keys: when full, entries whose units have all left the window
+///   are swept (at most once a second), then another key is forgotten (its fallback starts empty,
+///   as an unseen key's does): every key decided in a fallback is tracked.
 final class FallbackWindows: Sendable {
     /// One local admission not yet in Redis.
     struct LocalUnit: Sendable, Hashable {
@@ -54,13 +55,16 @@ final class FallbackWindows: Sendable {
         var windows: [APIKeyID: KeyWindow] = [:]
         var sweptAt = Int64.min
 
-        /// Whether a new key may be added at `now`, sweeping the idle ones first if the shard is full.
-        mutating func hasRoom(for key: APIKeyID, capacity: Int, at now: Int64) -> Bool {
-            if windows[key] != nil || windows.count < capacity { return true }
-            guard sweptAt == .min || now < sweptAt || now - sweptAt >= 1_000 else { return false }
-            sweptAt = now
-            windows = windows.filter { !FallbackWindows.isIdle($0.value, at: now) }
-            return windows.count < capacity
+        /// Makes room for `key` at `now`: when the shard is full, sweeps the idle keys (at most once a
+        /// second), and if it is still full forgets one other key — which then starts from nothing
+        /// in a fallback, as an unseen key does, rather than `key` going untracked.
+        mutating func makeRoom(for key: APIKeyID, capacity: Int, at now: Int64) {
+            if windows[key] != nil || windows.count < capacity { return }
+            if sweptAt == .min || now < sweptAt || now - sweptAt >= 1_000 {
+                sweptAt = now
+                windows = windows.filter { !FallbackWindows.isIdle($0.value, at: now) }
+            }
+            if windows.count >= capacity, let other = windows.first?.key { windows[other] = nil }
         }
     }
 
@@ -107,7 +111,7 @@ final class FallbackWindows: Sendable {
         let window = Self.milliseconds(limit.window)
         let shard = shard(key)
         shard.withLockedValue { shard in
-            guard shard.hasRoom(for: key, capacity: capacity / 16, at: now) else { return }
+            shard.makeRoom(for: key, capacity: capacity / 16, at: now)
             var entry =
                 shard.windows[key].flatMap { $0.limit == limit ? $0 : nil } ?? KeyWindow(limit: limit, lastUsed: now)
             if redisNow > entry.observedAt || (redisNow == entry.observedAt && used >= entry.observedUsed) {
@@ -224,7 +228,8 @@ final class FallbackWindows: Sendable {
                     isAllowed: true, limit: limit, remaining: max(0, limit.limit - used - cost),
                     resetAfter: .milliseconds(min(window, max(0, oldest))))
             }
-            if shard.hasRoom(for: key, capacity: capacity / 16, at: now) { shard.windows[key] = entry }
+            shard.makeRoom(for: key, capacity: capacity / 16, at: now)
+            shard.windows[key] = entry
             return decision
         }
     }

@@ -47,6 +47,39 @@ struct DecisionObserverTests {
                 "\(outcome)")
         }
         #expect(metrics.counterTotal(label: "sentry_auth_decisions_total") == 7)
+        // And each refusal under its reason: six refusals, six reasons.
+        for reason in [
+            "missing_credentials", "address_not_allowed", "no_route", "method_not_allowed", "insufficient_scope",
+            "rate_limited",
+        ] {
+            #expect(
+                metrics.counterTotal(label: "sentry_auth_refusals_total", dimensions: [("reason", reason)]) == 1,
+                "\(reason)")
+        }
+        #expect(metrics.counterTotal(label: "sentry_auth_refusals_total") == 6)
+    }
+
+    @Test("Refusal reasons: every reason has its own label, from the published list; a key's fate is told apart")
+    func reasonLabels() throws {
+        let reasons: [GateDecision.Refusal.Reason] = [
+            .missingCredentials, .malformedAuthorization, .invalidKey(.malformed(try #require(Self.formatError()))),
+            .invalidKey(.unknown), .invalidKey(.revoked), .invalidKey(.expired), .addressNotAllowed, .noRoute,
+            .methodNotAllowed(allowed: [.get]), .routeMismatch(handler: "/x"),
+            .insufficientScope(missing: [.salesRead]),
+            .rateLimited, .tooManyFailedAuthentications, .keyStoreUnavailable, .rateLimitStoreUnavailable,
+        ]
+        let labels = reasons.map(DecisionObserver.reasonLabel(of:))
+        #expect(labels == DecisionObserver.refusalReasons)
+        #expect(DecisionObserver.reasonLabel(of: .routeMismatch(handler: nil)) == "route_mismatch")
+    }
+
+    static func formatError() -> APIKeyFormatError? {
+        do {
+            _ = try APIKey(parsing: "sntr_short")
+            return nil
+        } catch {
+            return error
+        }
     }
 
     @Test("A route mismatch is logged at error level, naming the router's template; other refusals at debug")

@@ -92,7 +92,7 @@ struct FallbackWindowsTests {
         #expect(windows.acquire(key, cost: 1, limit: limit, at: 11_000).isAllowed)  // 1,000's unit left at 11,000
     }
 
-    @Test("Bounded: beyond its capacity, keys whose units all left are swept, and new keys are not remembered")
+    @Test("Bounded: beyond its capacity other keys are forgotten, never the one being decided")
     func bounded() throws {
         let windows = FallbackWindows(instance: "t", capacity: 160)
         let limit = try RateLimit(limit: 5, window: .seconds(1))
@@ -101,6 +101,11 @@ struct FallbackWindowsTests {
                 .generate(), limit: limit, used: 1, stamps: [Int64(index)], redisNow: Int64(index), at: Int64(index),
                 written: [])
         }
+        #expect(windows.count <= 160)
+        // Full, and a key decided only in the fallback is still limited: it is tracked.
+        let fresh = APIKeyID.generate()
+        let decisions = (0..<8).map { _ in windows.acquire(fresh, cost: 1, limit: limit, at: 2_000).isAllowed }
+        #expect(decisions == [true, true, true, true, true, false, false, false])
         #expect(windows.count <= 160)
     }
 }

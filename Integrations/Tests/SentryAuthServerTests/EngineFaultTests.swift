@@ -310,6 +310,7 @@ struct EngineFaultTests {
             "sentry_auth_postgres_feed_listening 1", "sentry_auth_postgres_feed_reconnects_total",
             "sentry_auth_redis_call_duration_bucket", #"sentry_auth_redis_errors_total{kind="unavailable"}"#,
             "sentry_auth_rate_limit_fallback_active",
+            #"sentry_auth_refusals_total{reason="rate_limit_store_unavailable"}"#,
         ] {
             #expect(scraped.body.contains(expected), "\(expected) missing from /metrics")
         }
