@@ -59,9 +59,12 @@ struct EngineFaultTests {
         let uncached = try createKey(in: database, merchant: "merchant_uncached")
         let instance = try ServerProcess(["--postgres", database, "--no-failed-auth-limit"])
         let client = LiveClient(port: instance.port, connections: 32)
-        // Cached and confirmed: once the feed listens, a look-up is kept for 10 s.
-        _ = try await client.time(until: 200, key: cached, from: .now, bound: .seconds(10))
-        try await Task.sleep(for: .milliseconds(500))
+        // Cached and confirmed: once the feed listens (/ready says so), a look-up is kept for 10 s.
+        let listening = ContinuousClock.now
+        while try await client.send("GET", "/ready").status != 200 {
+            try #require(ContinuousClock.now - listening < .seconds(20), "the feed never listened")
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(try await client.timedCustomers(cached).status == 200)
 
         let frozen = try postgres.freeze()
