@@ -269,7 +269,8 @@ public struct RequestGate: Sendable {
         // Only an invalid cost makes it throw, and that is excluded above.
         guard
             let decision = try? inMemory.acquireNow(
-                record.id, hashValue: stored.idHash, cost: cost, limit: record.rateLimit, at: instant)
+                record.id, hashValue: stored.idHash, secondHash: stored.idSecondHash, cost: cost,
+                limit: record.rateLimit, at: instant)
         else {
             return .decided(.refused(unavailable(.rateLimitStoreUnavailable, key: record.id)))
         }

@@ -6,9 +6,12 @@ final class StoredRecord: Sendable {
     /// `record.id.hashValue`, computed once: the in-memory limiter store's look-up needs it on
     /// every request.
     let idHash: Int
+    /// The identifier's second hash, for the in-memory limiter store's compact table.
+    let idSecondHash: UInt64
 
     init(_ record: KeyRecord) {
         self.record = record
         self.idHash = record.id.hashValue
+        self.idSecondHash = InMemoryRateLimitStore<APIKeyID>.secondHash(of: record.id)
     }
 }
