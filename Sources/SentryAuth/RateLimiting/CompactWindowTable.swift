@@ -168,8 +168,8 @@ final class CompactWindowTable: @unchecked Sendable {
         /// The slot holding `identity`, if a probe from its home finds it (a hint without the shard's
         /// lock: it may miss a key being moved).
         @inline(__always)
-        func find(_ identity: Identity) -> Int? {
-            var slot = home(identity.first)
+        func find(_ identity: Identity, from start: Int? = nil) -> Int? {
+            var slot = start ?? home(identity.first)
             for _ in 0..<capacity {
                 let first = self.identity(slot)[0].load(ordering: .relaxed)
                 if first == 0 { return nil }
@@ -187,9 +187,11 @@ final class CompactWindowTable: @unchecked Sendable {
     /// Takes the lock of `slot`'s window and returns its state word (without the lock bit), or `nil`
     /// when the window moved to a new table or no longer holds `identity` (look again).
     @inline(__always)
-    private static func lock(_ table: Table, _ slot: Int, holding identity: Identity) -> UInt64? {
+    private static func lock(_ table: Table, _ slot: Int, holding identity: Identity, expecting guess: UInt64? = nil)
+        -> UInt64?
+    {
         let state = table.state(slot)
-        var current = state.pointee.load(ordering: .relaxed)
+        var current = guess ?? state.pointee.load(ordering: .relaxed)
         var spins = 0
         while true {
             if current & CompactExactWindow.movedBit != 0 { return nil }
@@ -247,10 +249,13 @@ final class CompactWindowTable: @unchecked Sendable {
         var attempts = 0
         while attempts < 4 {
             attempts += 1
-            guard let table = Table(word: words[shard].load(ordering: .acquiring)),
-                let slot = table.find(identity)
-            else { break }
-            if let state = Self.lock(table, slot, holding: identity) {
+            guard let table = Table(word: words[shard].load(ordering: .acquiring)) else { break }
+            // Most keys sit in their home slot: its state word is loaded beside the identity probe, so
+            // the two cache misses overlap instead of following one another.
+            let home = table.home(identity.first)
+            let guess = table.state(home).pointee.load(ordering: .relaxed)
+            guard let slot = table.find(identity, from: home) else { break }
+            if let state = Self.lock(table, slot, holding: identity, expecting: slot == home ? guess : nil) {
                 return Self.decide(table, slot, state: state, limit: limit, cost: cost, at: instant)
             }
         }

@@ -137,30 +137,32 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     public func acquireNow(_ key: Key, cost: Int = 1, limit: RateLimit, at instant: MonotonicInstant)
         throws(RateLimitError) -> RateLimitDecision
     {
-        try acquireNow(key, hashValue: key.hashValue, secondHash: nil, cost: cost, limit: limit, at: instant)
+        let (hash, secondHash) = Self.hashes(of: key)
+        return try acquireNow(key, hashValue: hash, secondHash: secondHash, cost: cost, limit: limit, at: instant)
     }
 
-    /// A second hash of a key, independent of `hashValue` (the same seeded hasher over a salt and the
-    /// key): the compact table tells keys apart by both.
+    /// A key's `hashValue` and a second hash independent of it (the same seeded hasher, continued
+    /// past the key with a salt), from one pass over the key: the compact table tells keys apart
+    /// by both.
     @inline(__always)
-    static func secondHash(of key: Key) -> UInt64 {
+    static func hashes(of key: Key) -> (first: Int, second: UInt64) {
         var hasher = Hasher()
-        hasher.combine(0x7365_636F_6E64 as UInt64)
         hasher.combine(key)
-        return UInt64(bitPattern: Int64(hasher.finalize()))
+        var continued = hasher
+        continued.combine(0x7365_636F_6E64 as UInt64)
+        return (hasher.finalize(), UInt64(bitPattern: Int64(continued.finalize())))
     }
 
-    /// ``acquireNow(_:cost:limit:at:)`` for a caller that already has `key.hashValue` and, possibly,
-    /// its ``secondHash(of:)`` (the gate keeps both with the record, so a request does not hash the
-    /// key's identifier again).
+    /// ``acquireNow(_:cost:limit:at:)`` for a caller that already has the key's ``hashes(of:)`` (the
+    /// gate keeps them with the record, so a request does not hash the key's identifier again).
     @inline(__always)
     func acquireNow(
-        _ key: Key, hashValue: Int, secondHash: UInt64?, cost: Int, limit: RateLimit, at instant: MonotonicInstant
+        _ key: Key, hashValue: Int, secondHash: UInt64, cost: Int, limit: RateLimit, at instant: MonotonicInstant
     ) throws(RateLimitError) -> RateLimitDecision {
         guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
         if algorithm == .exact && CompactExactWindow.fits(limit) {
             return windows.acquire(
-                hash: UInt64(bitPattern: Int64(hashValue)), secondHash: secondHash ?? Self.secondHash(of: key),
+                hash: UInt64(bitPattern: Int64(hashValue)), secondHash: secondHash,
                 limit: limit, cost: cost, at: instant)
         }
         let key = HashedKey(key, hash: hashValue)
@@ -202,8 +204,9 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     ///
     /// - Parameter key: The key to forget.
     public func removeNow(_ key: Key) {
-        windows.remove(hash: UInt64(bitPattern: Int64(key.hashValue)), secondHash: Self.secondHash(of: key))
-        let key = HashedKey(key, hash: key.hashValue)
+        let (hash, secondHash) = Self.hashes(of: key)
+        windows.remove(hash: UInt64(bitPattern: Int64(hash)), secondHash: secondHash)
+        let key = HashedKey(key, hash: hash)
         let shard = shards[key.hash & (Self.shardCount - 1)]
         shard.withLock { entries in
             entries.limiters.removeValue(forKey: key)?.retire()

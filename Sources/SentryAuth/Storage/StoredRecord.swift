@@ -11,7 +11,6 @@ final class StoredRecord: Sendable {
 
     init(_ record: KeyRecord) {
         self.record = record
-        self.idHash = record.id.hashValue
-        self.idSecondHash = InMemoryRateLimitStore<APIKeyID>.secondHash(of: record.id)
+        (self.idHash, self.idSecondHash) = InMemoryRateLimitStore<APIKeyID>.hashes(of: record.id)
     }
 }

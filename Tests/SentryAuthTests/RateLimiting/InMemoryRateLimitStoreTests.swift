@@ -75,3 +75,15 @@ struct InMemoryRateLimitStoreTests {
         #expect(perKey == [Int](repeating: 25, count: 16))
     }
 }
+
+@Suite("In-memory rate-limit store: key hashes")
+struct InMemoryRateLimitStoreHashTests {
+    @Test("The first hash is the key's hashValue; the second differs from it and between keys")
+    func hashes() {
+        let keys = ["key_0123456789abcdef01234567", "key_0123456789abcdef01234568", "a", ""]
+        let hashes = keys.map { InMemoryRateLimitStore<String>.hashes(of: $0) }
+        #expect(hashes.map(\.first) == keys.map(\.hashValue))
+        #expect(Set(hashes.map(\.second)).count == keys.count)
+        #expect(hashes.allSatisfy { UInt64(bitPattern: Int64($0.first)) != $0.second })
+    }
+}
