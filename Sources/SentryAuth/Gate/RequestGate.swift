@@ -84,10 +84,10 @@ public struct RequestGate: Sendable {
     @available(*, deprecated, message: "The gate's clocks are its own: keep the clock you passed to init.")
     public var wallClock: any WallClock { expiryClock }
 
-    /// The stores that can answer without suspending, found once: a request they answer runs
-    /// synchronously from start to end, through code specialized for them.
-    private let synchronousKeys: SynchronousKeyStore?
-    private let synchronousLimits: InMemoryRateLimitStore<APIKeyID>?
+    /// The stores' synchronous forms (``ImmediateKeyLookup``, ``ImmediateRateLimitStore``), found once
+    /// by protocol: a request they answer runs synchronously from start to end.
+    private let synchronousKeys: (any StoredRecordLookup)?
+    private let synchronousLimits: (any PrehashedRateLimitStore)?
 
     /// The `Retry-After` of a 503 `SERVICE_UNAVAILABLE`, in seconds: long enough for a database
     /// fail-over or restart, short enough that a client does not give up.
@@ -122,8 +122,11 @@ public struct RequestGate: Sendable {
         self.format = format
         self.realm = realm.filter { $0 != "\"" && $0 != "\\" && !$0.isNewline }
         self.usage = usage
-        self.synchronousKeys = SynchronousKeyStore(keys)
-        self.synchronousLimits = rateLimits as? InMemoryRateLimitStore<APIKeyID>
+        self.synchronousKeys =
+            keys as? any StoredRecordLookup ?? (keys as? any ImmediateKeyLookup).map(ImmediateLookupAdapter.init)
+        self.synchronousLimits =
+            rateLimits as? any PrehashedRateLimitStore
+            ?? (rateLimits as? any ImmediateRateLimitStore<APIKeyID>).map(ImmediateLimitsAdapter.init)
     }
 
     /// Creates a gate for the keys a ``KeyManager`` makes: its store, wall clock and key format, so
@@ -226,7 +229,7 @@ public struct RequestGate: Sendable {
         case .failure(.invalid(let error)):
             return .decided(.refused(failed(.invalidKey(.malformed(error)), request, at: instant)))
         }
-        switch synchronousKeys?.answer(forDigest: digest) {
+        switch synchronousKeys?.storedAnswer(forDigest: digest) {
         case .some(.some(let stored)):
             switch proceed(request, stored: stored, digest: digest, at: instant) {
             case .decided(let decision): return .decided(decision)
@@ -237,7 +240,9 @@ public struct RequestGate: Sendable {
         case .none:
             // The store must be asked: not for an address that has failed too often, unless the
             // cache knows the key (a stale entry of a key that was valid: no flood guesses one).
-            if let refusal = blockedAddress(request, at: instant), synchronousKeys?.holdsKnownEntry(digest) != true {
+            if let refusal = blockedAddress(request, at: instant),
+                synchronousKeys?.holdsKnownEntry(forDigest: digest) != true
+            {
                 return .decided(.refused(refusal))
             }
             return .lookUp(digest, instant)
@@ -263,16 +268,8 @@ public struct RequestGate: Sendable {
                 isAllowed: false, limit: record.rateLimit, remaining: 0, resetAfter: record.rateLimit.window)
             return .decided(finish(record: record, match: match, decision: decision, at: instant))
         }
-        guard let inMemory = synchronousLimits else {
+        guard let decision = synchronousLimits?.decision(for: stored, cost: cost, at: instant) else {
             return .limit(PendingLimit(stored: stored, match: match, cost: cost, instant: instant))
-        }
-        // Only an invalid cost makes it throw, and that is excluded above.
-        guard
-            let decision = try? inMemory.acquireNow(
-                record.id, hashValue: stored.idHash, secondHash: stored.idSecondHash, cost: cost,
-                limit: record.rateLimit, at: instant)
-        else {
-            return .decided(.refused(unavailable(.rateLimitStoreUnavailable, key: record.id)))
         }
         return .decided(finish(record: record, match: match, decision: decision, at: instant))
     }
@@ -461,47 +458,5 @@ public struct RequestGate: Sendable {
         if let challenge { headers.append(HTTPHeaderField(name: "WWW-Authenticate", value: challenge)) }
         headers += extra
         return GateDecision.Refusal(code: code, message: message, reason: reason, headers: headers, keyID: key)
-    }
-}
-
-/// A key store the gate can ask without suspending.
-private enum SynchronousKeyStore: Sendable {
-    case inMemory(InMemoryKeyStore)
-    case cached(CachedKeyStore)
-    case file(FileKeyStore)
-
-    init?(_ store: any KeyLookup) {
-        if let store = store as? InMemoryKeyStore {
-            self = .inMemory(store)
-        } else if let store = store as? CachedKeyStore {
-            self = .cached(store)
-        } else if let store = store as? FileKeyStore {
-            self = .file(store)
-        } else {
-            return nil
-        }
-    }
-
-    /// Whether a cache holds a record for the digest, fresh or stale.
-    func holdsKnownEntry(_ digest: KeyDigest) -> Bool {
-        if case .cached(let store) = self { return store.holdsKnownEntry(forDigest: digest) }
-        return false
-    }
-
-    /// `.some(stored)` or `.some(nil)` (an unknown digest) when the store knows the answer now;
-    /// `nil` when it must be asked asynchronously (a cache miss, a stale or unconfirmed entry).
-    func answer(forDigest digest: KeyDigest) -> StoredRecord?? {
-        switch self {
-        case .inMemory(let store):
-            return .some(store.storedRecord(forDigest: digest))
-        case .cached(let store):
-            return store.freshAnswer(forDigest: digest, at: store.clock.now())
-        case .file(let store):
-            do {
-                return .some(try store.storedRecord(forDigest: digest))
-            } catch {
-                return nil  // a file that cannot be read: the asynchronous path asks again and reports it
-            }
-        }
     }
 }

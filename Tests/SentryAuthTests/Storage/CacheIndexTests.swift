@@ -93,7 +93,9 @@ struct CacheIndexTests {
         runOnThreads(3) { thread in
             if thread == 0 {
                 var random = SplitMix64(seed: 99)
-                for round in 0..<3_000 {
+                // At least 3,000 rounds, and on until the readers have found 1,000 entries (a loaded
+                // machine may run the writer's rounds before the readers get a core), at most 300,000.
+                for round in 0..<300_000 where round < 3_000 || shared.hits.load(ordering: .relaxed) <= 1_000 {
                     let digest = digests[Int(random.next() % 48)]
                     if random.next() % 2 == 0 { index.insert(Self.entry(digest)) } else { index.remove(digest) }
                     index.synchronize()
