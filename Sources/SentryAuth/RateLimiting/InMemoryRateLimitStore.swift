@@ -1,7 +1,7 @@
 /// A ``RateLimitStore`` in process memory.
 ///
 /// **Exact limits of at most 60 units in at most 65,534 ms** (the Sentry limit among them) are kept as
-/// ``CompactExactWindow``s inline in an open-addressing table (`CompactWindowTable`): 128 bytes of
+/// compact exact windows inline in an open-addressing table: 128 bytes of
 /// state and a 16-byte identity per slot, no object per key. A check of a known key takes no lock
 /// but its window's lock bit, so checks of different keys never wait for each other, and allocates
 /// nothing. Measured with 100,000 and 1,000,000 keys at 60 per 60 s (`sentry-auth-bench
