@@ -78,51 +78,74 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
 
     @inline(__always)
     func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
-        let cost = UInt64(cost)
-        let limitCount = UInt64(limit.limit)
-        let window = windowMilliseconds
-        let nowMilliseconds = instant.nanoseconds / 1_000_000
         while true {
             let word = state.load(ordering: .acquiring)
             if word == Self.retired { return nil }
-            var index = (nowMilliseconds / window) & Self.indexMask
-            var elapsed = nowMilliseconds % window
-            let storedIndex = word >> 34
-            let storedPrevious = word >> 17 & Self.countMask
-            let storedCurrent = word & Self.countMask
-            let previous: UInt64
-            let current: UInt64
-            switch (index &- storedIndex) & Self.indexMask {
-            case 0:
-                (previous, current) = (storedPrevious, storedCurrent)
-            case 1:
-                (previous, current) = (storedCurrent, 0)
-            case let step where step >= 1 << 29 && word != 0:
-                // The clock stepped back into an earlier window: stay in the stored one, at its start.
-                (index, elapsed) = (storedIndex, 0)
-                (previous, current) = (storedPrevious, storedCurrent)
-            default:
-                (previous, current) = (0, 0)
+            let (decision, newWord) = Self.decide(word: word, cost: cost, limit: limit, at: instant)
+            guard let newWord, newWord != word else { return decision }
+            if state.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing).exchanged {
+                return decision
             }
-            let estimate = (previous * (window - elapsed) + window - 1) / window + current
-            if estimate + cost > limitCount {
-                let wait = Self.wait(
-                    previous: previous, current: current, cost: cost, limit: limitCount,
-                    window: window, elapsed: elapsed)
-                return RateLimitDecision(
-                    isAllowed: false, limit: limit, remaining: UInt32(limitCount - min(limitCount, estimate)),
-                    resetAfterMilliseconds: UInt32(min(wait, Self.longestWait)))
-            }
-            let newWord = index << 34 | previous << 17 | (current + cost)
-            guard
-                cost == 0
-                    || state.compareExchange(expected: word, desired: newWord, ordering: .acquiringAndReleasing)
-                        .exchanged
-            else { continue }
-            return RateLimitDecision(
-                isAllowed: true, limit: limit, remaining: UInt32(limitCount - estimate - cost),
-                resetAfterMilliseconds: UInt32(window - elapsed))
         }
+    }
+
+    /// The decision for state `word` (0 for a key never seen), and the word to store if it changes:
+    /// the check itself, apart from where the word lives (this limiter's atomic, or a compact table's
+    /// window under its lock).
+    @inline(__always)
+    static func decide(word: UInt64, cost: Int, limit: RateLimit, at instant: MonotonicInstant)
+        -> (RateLimitDecision, UInt64?)
+    {
+        let cost = UInt64(cost)
+        let limitCount = UInt64(limit.limit)
+        let window = UInt64(limit.windowMilliseconds)
+        let nowMilliseconds = instant.nanoseconds / 1_000_000
+        var index = (nowMilliseconds / window) & Self.indexMask
+        var elapsed = nowMilliseconds % window
+        let storedIndex = word >> 34
+        let storedPrevious = word >> 17 & Self.countMask
+        let storedCurrent = word & Self.countMask
+        let previous: UInt64
+        let current: UInt64
+        switch (index &- storedIndex) & Self.indexMask {
+        case 0:
+            (previous, current) = (storedPrevious, storedCurrent)
+        case 1:
+            (previous, current) = (storedCurrent, 0)
+        case let step where step >= 1 << 29 && word != 0:
+            // The clock stepped back into an earlier window: stay in the stored one, at its start.
+            (index, elapsed) = (storedIndex, 0)
+            (previous, current) = (storedPrevious, storedCurrent)
+        default:
+            (previous, current) = (0, 0)
+        }
+        let estimate = (previous * (window - elapsed) + window - 1) / window + current
+        if estimate + cost > limitCount {
+            let wait = Self.wait(
+                previous: previous, current: current, cost: cost, limit: limitCount,
+                window: window, elapsed: elapsed)
+            return (
+                RateLimitDecision(
+                    isAllowed: false, limit: limit, remaining: UInt32(limitCount - min(limitCount, estimate)),
+                    resetAfterMilliseconds: UInt32(min(wait, Self.longestWait))),
+                nil
+            )
+        }
+        return (
+            RateLimitDecision(
+                isAllowed: true, limit: limit, remaining: UInt32(limitCount - estimate - cost),
+                resetAfterMilliseconds: UInt32(window - elapsed)),
+            cost == 0 ? nil : index << 34 | previous << 17 | (current + cost)
+        )
+    }
+
+    /// Whether both counted windows of state `word` are over at `instant`: it could be forgotten.
+    @inline(__always)
+    static func isIdle(word: UInt64, windowMilliseconds: UInt64, at instant: MonotonicInstant) -> Bool {
+        guard word != retired, word != 0 else { return true }
+        let index = (instant.nanoseconds / 1_000_000 / windowMilliseconds) & indexMask
+        let step = (index &- (word >> 34)) & indexMask
+        return step >= 2 && step < 1 << 29
     }
 
     /// Milliseconds until the estimate leaves room for `cost`.
@@ -148,11 +171,7 @@ public final class ApproximateSlidingWindowLimiter: Sendable {
 
     /// Whether both counted windows are over at `instant`: the state could be forgotten.
     func isIdle(at instant: MonotonicInstant) -> Bool {
-        let word = state.load(ordering: .acquiring)
-        guard word != Self.retired, word != 0 else { return true }
-        let index = (instant.nanoseconds / 1_000_000 / windowMilliseconds) & Self.indexMask
-        let step = (index &- (word >> 34)) & Self.indexMask
-        return step >= 2 && step < 1 << 29
+        Self.isIdle(word: state.load(ordering: .acquiring), windowMilliseconds: windowMilliseconds, at: instant)
     }
 
     /// Marks the limiter retired if it is still idle.

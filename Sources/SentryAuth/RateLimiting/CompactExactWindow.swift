@@ -36,7 +36,7 @@ import Synchronization
 /// The caller holds the window's lock (bit 63 of the state word, taken with a compare-and-swap,
 /// released by storing the new word) around ``decide(state:stamps:limit:cost:at:)``; the ring is read
 /// and written only under it.
-enum CompactExactWindow {
+enum CompactExactWindow: CompactWindowKind {
     /// Bytes per window, and its alignment.
     static let size = 128
     /// The most units a compact window holds.
@@ -51,8 +51,6 @@ enum CompactExactWindow {
         limit.limit <= maximumLimit && limit.windowMilliseconds <= maximumWindowMilliseconds
     }
 
-    static let lockBit: UInt64 = 1 << 63
-    static let movedBit: UInt64 = 1 << 62
     static let headShift: UInt64 = 56
     static let countShift: UInt64 = 49
     static let fieldMask: UInt64 = 0x3F
@@ -74,9 +72,28 @@ enum CompactExactWindow {
     /// Whether nothing the window holds lies in the window at `now` (ms, rounded down): the key's
     /// state can be forgotten.
     @inline(__always)
-    static func isIdle(state: UInt64, windowMilliseconds: UInt64, now: UInt64) -> Bool {
+    static func isIdle(state: UInt64, payload: UnsafeMutableRawPointer, windowMilliseconds: UInt64, now: UInt64)
+        -> Bool
+    {
         let (_, count, newest) = fields(state)
         return count == 0 || newest + windowMilliseconds <= now
+    }
+
+    /// The identity's low 22 bits: the limit (6 bits) and the window in ms (16 bits).
+    static var limitBits: Int { 22 }
+
+    @inline(__always)
+    static func code(_ limit: RateLimit) -> UInt64 { UInt64(limit.limit) << 16 | UInt64(limit.windowMilliseconds) }
+
+    @inline(__always)
+    static func windowMilliseconds(code: UInt64) -> UInt64 { code & 0xFFFF }
+
+    @inline(__always)
+    static func decide(
+        state: UInt64, payload: UnsafeMutableRawPointer, limit: RateLimit, cost: Int, at instant: MonotonicInstant
+    ) -> (RateLimitDecision, UInt64) {
+        decide(
+            state: state, stamps: payload.assumingMemoryBound(to: UInt16.self), limit: limit, cost: cost, at: instant)
     }
 
     /// Decides a request of cost `cost` (already checked to be in 0...limit) at `instant`, changing the

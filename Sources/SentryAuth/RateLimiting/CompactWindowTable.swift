@@ -7,17 +7,42 @@
 #endif
 import Synchronization
 
-/// Compact exact windows (``CompactExactWindow``) kept inline in an open-addressing table: no object
-/// per key, no pointer to chase, nothing allocated per check.
+/// What a compact table keeps per key: a window of fixed size whose first 8 bytes are a state word
+/// (bits 62 and 63 belong to the table: moved and locked), and how to decide a request on it while
+/// its lock is held. ``CompactExactWindow`` (128 bytes) and ``CompactApproximateWindow`` (16 bytes).
+protocol CompactWindowKind: Sendable {
+    /// Bytes of a window, and its alignment: the state word and the payload after it.
+    static var size: Int { get }
+    /// Bits at the bottom of an identity's second word that hold the limit's code; the second hash
+    /// fills the rest.
+    static var limitBits: Int { get }
+    /// Whether a limit can be kept in this kind of window.
+    static func fits(_ limit: RateLimit) -> Bool
+    /// The limit as `limitBits` bits, from which ``windowMilliseconds(code:)`` reads the window back.
+    static func code(_ limit: RateLimit) -> UInt64
+    /// The window's length, from a limit's code.
+    static func windowMilliseconds(code: UInt64) -> UInt64
+    /// Decides a request while the window's lock is held: the decision and the state word to store.
+    static func decide(
+        state: UInt64, payload: UnsafeMutableRawPointer, limit: RateLimit, cost: Int, at instant: MonotonicInstant
+    ) -> (RateLimitDecision, UInt64)
+    /// Whether the window holds nothing that still counts at `now` (ms), while its lock is held.
+    static func isIdle(state: UInt64, payload: UnsafeMutableRawPointer, windowMilliseconds: UInt64, now: UInt64)
+        -> Bool
+}
+
+/// Compact windows (``CompactExactWindow``, ``CompactApproximateWindow``) kept inline in an
+/// open-addressing table: no object per key, no pointer to chase, nothing allocated per check.
 ///
 /// ## Layout
 ///
-/// 64 shards, each with one table of `capacity` slots in one mapping: the windows first (128 bytes
-/// each, aligned), then the identities (16 bytes each). A key is found by two independent 64-bit
-/// hashes of it; the identity holds the first (its low 6 bits pick the shard, its high bits the home
-/// slot) and 42 bits of the second beside the limit and the window, so a key whose limit changes gets
-/// a new window and the old one goes idle. Linear probing from the home slot. 144 bytes a slot, kept
-/// between 7/8 and about 7/9 full: 165–185 bytes a key.
+/// 64 shards, each with one table of `capacity` slots in one mapping: the windows first (128 or 16
+/// bytes each, aligned), then the identities (16 bytes each). A key is found by two independent
+/// 64-bit hashes of it; the identity holds the first (its low 6 bits pick the shard, its high bits the
+/// home slot) and the rest of the second beside the limit's code (exact: 42 bits of hash, approximate:
+/// 17), so a key whose limit changes gets a new window and the old one goes idle. Linear probing from
+/// the home slot. Kept between 7/8 and about 7/9 full: an exact window's 144-byte slot is 165–185
+/// bytes a key, an approximate window's 32-byte slot 37–41.
 ///
 /// ## Concurrency
 ///
@@ -43,13 +68,17 @@ import Synchronization
 /// When a table reaches 7/8 full, the shard first forgets its idle keys (every unit out of the window)
 /// in place; it grows by one step only if that freed less than an eighth of it. ``sweep(at:)`` forgets
 /// the idle keys of every shard. Memory is bounded by the most keys active at once.
-final class CompactWindowTable: @unchecked Sendable {
+final class CompactWindowTable<Window: CompactWindowKind>: @unchecked Sendable {
     // @unchecked: the shards' words and windows are reached only through atomics and the window locks
     // described above; the shard states only under their locks.
 
-    static let shardCount = 64
+    static var shardCount: Int { 64 }
+    /// A window's state word with this bit set is locked.
+    static var lockBit: UInt64 { 1 << 63 }
+    /// A window's state word with this bit set has moved to a new table (and stays locked).
+    static var movedBit: UInt64 { 1 << 62 }
     /// Bytes of an identity: two 64-bit words.
-    static let identitySize = 16
+    static var identitySize: Int { 16 }
 
     /// Per shard: the current table's address with its capacity class in the low 12 bits, or 0.
     private let words: UnsafeMutablePointer<Atomic<UInt>>
@@ -96,17 +125,19 @@ final class CompactWindowTable: @unchecked Sendable {
         @inline(__always)
         init(hash: UInt64, secondHash: UInt64, limit: RateLimit) {
             first = hash | 1  // never 0, which marks an empty slot; bit 0 is the shard's anyway
-            second = secondHash << 22 | UInt64(limit.limit) << 16 | UInt64(limit.windowMilliseconds)
+            second = secondHash << Window.limitBits | Window.code(limit)
         }
 
         /// Whether another identity is of the same key, under any limit.
         @inline(__always)
         func isSameKey(first: UInt64, second: UInt64) -> Bool {
-            first == self.first && second >> 22 == self.second >> 22
+            first == self.first && second >> Window.limitBits == self.second >> Window.limitBits
         }
 
         /// The window's length, from the identity's low bits.
-        static func windowMilliseconds(_ second: UInt64) -> UInt64 { second & 0xFFFF }
+        static func windowMilliseconds(_ second: UInt64) -> UInt64 {
+            Window.windowMilliseconds(code: second & (1 << Window.limitBits - 1))
+        }
     }
 
     /// The capacity of class `index`: (8 + index mod 8) × 2^(index / 8 + 1), from 16 slots up.
@@ -136,24 +167,28 @@ final class CompactWindowTable: @unchecked Sendable {
         var word: UInt { UInt(bitPattern: base) | UInt(classIndex) }
 
         static func length(capacity: Int) -> Int {
-            let bytes = capacity * (CompactExactWindow.size + CompactWindowTable.identitySize)
+            let bytes = capacity * (Window.size + CompactWindowTable.identitySize)
             let page = Int(sysconf(Int32(_SC_PAGESIZE)))
             return (bytes + page - 1) / page * page
         }
 
         @inline(__always)
         func state(_ slot: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-            (base + slot &* CompactExactWindow.size).assumingMemoryBound(to: Atomic<UInt64>.self)
+            (base + slot &* Window.size).assumingMemoryBound(to: Atomic<UInt64>.self)
         }
 
+        /// The window's bytes after its state word.
         @inline(__always)
-        func stamps(_ slot: Int) -> UnsafeMutablePointer<UInt16> {
-            (base + slot &* CompactExactWindow.size + 8).assumingMemoryBound(to: UInt16.self)
+        func payload(_ slot: Int) -> UnsafeMutableRawPointer { base + slot &* Window.size + 8 }
+
+        /// Copies a window's payload from another slot (either table); both windows are locked.
+        func copyPayload(to slot: Int, from other: Table, _ otherSlot: Int) {
+            payload(slot).copyMemory(from: other.payload(otherSlot), byteCount: Window.size - 8)
         }
 
         @inline(__always)
         func identity(_ slot: Int) -> UnsafeMutablePointer<Atomic<UInt64>> {
-            (base + capacity &* CompactExactWindow.size + slot &* CompactWindowTable.identitySize)
+            (base + capacity &* Window.size + slot &* CompactWindowTable.identitySize)
                 .assumingMemoryBound(to: Atomic<UInt64>.self)
         }
 
@@ -194,10 +229,10 @@ final class CompactWindowTable: @unchecked Sendable {
         var current = guess ?? state.pointee.load(ordering: .relaxed)
         var spins = 0
         while true {
-            if current & CompactExactWindow.movedBit != 0 { return nil }
-            if current & CompactExactWindow.lockBit == 0 {
+            if current & Self.movedBit != 0 { return nil }
+            if current & Self.lockBit == 0 {
                 let (exchanged, original) = state.pointee.compareExchange(
-                    expected: current, desired: current | CompactExactWindow.lockBit, ordering: .acquiring)
+                    expected: current, desired: current | Self.lockBit, ordering: .acquiring)
                 if exchanged { break }
                 current = original
                 continue
@@ -224,9 +259,9 @@ final class CompactWindowTable: @unchecked Sendable {
         var spins = 0
         while true {
             let current = state.pointee.load(ordering: .relaxed)
-            if current & CompactExactWindow.lockBit == 0,
+            if current & Self.lockBit == 0,
                 state.pointee.compareExchange(
-                    expected: current, desired: current | CompactExactWindow.lockBit, ordering: .acquiring
+                    expected: current, desired: current | Self.lockBit, ordering: .acquiring
                 ).exchanged
             {
                 return current
@@ -268,8 +303,8 @@ final class CompactWindowTable: @unchecked Sendable {
     private static func decide(
         _ table: Table, _ slot: Int, state: UInt64, limit: RateLimit, cost: Int, at instant: MonotonicInstant
     ) -> RateLimitDecision {
-        let (decision, next) = CompactExactWindow.decide(
-            state: state, stamps: table.stamps(slot), limit: limit, cost: cost, at: instant)
+        let (decision, next) = Window.decide(
+            state: state, payload: table.payload(slot), limit: limit, cost: cost, at: instant)
         table.state(slot).pointee.store(next, ordering: .releasing)
         return decision
     }
@@ -300,6 +335,8 @@ final class CompactWindowTable: @unchecked Sendable {
         // An empty window can be locked for a moment by a check that found its key here just before
         // it moved; that check lets go once it sees the identity is not its own.
         _ = Self.lockStable(current, slot)
+        // A slot emptied by a removal keeps its old payload: a new key starts from zeros.
+        current.payload(slot).initializeMemory(as: UInt8.self, repeating: 0, count: Window.size - 8)
         current.identity(slot)[1].store(identity.second, ordering: .relaxed)
         current.identity(slot)[0].store(identity.first, ordering: .relaxed)
         state.count += 1
@@ -326,20 +363,21 @@ final class CompactWindowTable: @unchecked Sendable {
             let window = Self.lockStable(old, slot)
             let first = old.identity(slot)[0].load(ordering: .relaxed)
             let second = old.identity(slot)[1].load(ordering: .relaxed)
-            if !CompactExactWindow.isIdle(
-                state: window, windowMilliseconds: Identity.windowMilliseconds(second), now: now)
+            if !Window.isIdle(
+                state: window, payload: old.payload(slot), windowMilliseconds: Identity.windowMilliseconds(second),
+                now: now)
             {
                 // The new table is not published yet: nothing else can see its slots.
                 var target = table.home(first)
                 while table.identity(target)[0].load(ordering: .relaxed) != 0 { target = table.next(target) }
-                table.stamps(target).update(from: old.stamps(slot), count: CompactExactWindow.maximumLimit)
+                table.copyPayload(to: target, from: old, slot)
                 table.state(target).pointee.store(window, ordering: .relaxed)
                 table.identity(target)[1].store(second, ordering: .relaxed)
                 table.identity(target)[0].store(first, ordering: .relaxed)
                 count += 1
             }
             old.state(slot).pointee.store(
-                CompactExactWindow.movedBit | CompactExactWindow.lockBit, ordering: .releasing)
+                Self.movedBit | Self.lockBit, ordering: .releasing)
         }
         words[shard].store(table.word, ordering: .releasing)
         state.count = count
@@ -366,7 +404,7 @@ final class CompactWindowTable: @unchecked Sendable {
             let stays = hole <= probe ? (hole < home && home <= probe) : (hole < home || home <= probe)
             if stays { continue }
             let window = lockStable(table, probe)
-            table.stamps(hole).update(from: table.stamps(probe), count: CompactExactWindow.maximumLimit)
+            table.copyPayload(to: hole, from: table, probe)
             table.identity(hole)[1].store(table.identity(probe)[1].load(ordering: .relaxed), ordering: .relaxed)
             table.identity(hole)[0].store(first, ordering: .relaxed)
             table.state(hole).pointee.store(window, ordering: .releasing)
@@ -411,8 +449,9 @@ final class CompactWindowTable: @unchecked Sendable {
                 guard table.identity(slot)[0].load(ordering: .relaxed) != 0 else { break }
                 let window = lockStable(table, slot)
                 guard
-                    CompactExactWindow.isIdle(
-                        state: window, windowMilliseconds: Identity.windowMilliseconds(second), now: now)
+                    Window.isIdle(
+                        state: window, payload: table.payload(slot),
+                        windowMilliseconds: Identity.windowMilliseconds(second), now: now)
                 else {
                     table.state(slot).pointee.store(window, ordering: .releasing)
                     break

@@ -1,18 +1,19 @@
 /// A ``RateLimitStore`` in process memory.
 ///
-/// **Exact limits of at most 60 units in at most 65,534 ms** (the Sentry limit among them) are kept as
-/// compact exact windows inline in an open-addressing table: 128 bytes of
-/// state and a 16-byte identity per slot, no object per key. A check of a known key takes no lock
-/// but its window's lock bit, so checks of different keys never wait for each other, and allocates
-/// nothing. Measured with 100,000 and 1,000,000 keys at 60 per 60 s (`sentry-auth-bench
-/// --bytes-per-key`, resident memory before and after): see `Benchmarks/README.md`; by construction
-/// 165–185 bytes a key (the table is kept between 7/9 and 7/8 full).
+/// Each key's state is kept inline in an open-addressing table (64 shards; a 16-byte identity and
+/// the window per slot, no object per key). A check of a known key takes no lock but its window's
+/// lock bit, so checks of different keys never wait for each other, and it allocates nothing:
 ///
-/// **Other limits and the approximate algorithm** keep a ``SlidingWindowLimiter`` or an
-/// ``ApproximateSlidingWindowLimiter`` per key in one of 64 shards, each a dictionary behind its own
-/// mutex, held only for the look-up; the check itself is lock-free. A key under the exact limiter costs
-/// about `8 × ring + 180` bytes there (the ring being the limit rounded up to a power of two); the
-/// approximate limiter about 130 bytes.
+/// - **Exact limits of at most 60 units in at most 65,534 ms** (the Sentry limit among them): a
+///   128-byte window of 60 16-bit admission times, with ``SlidingWindowLimiter``'s decisions.
+///   170–177 bytes a key at 100,000 and 1,000,000 keys (`sentry-auth-bench --bytes-per-key`,
+///   resident memory before and after; by construction 165–185: the table is kept between 7/9 and
+///   7/8 full).
+/// - **The approximate algorithm**, every limit: a 16-byte window with
+///   ``ApproximateSlidingWindowLimiter``'s decisions (and its measured error): about 40 bytes a key.
+/// - **Larger exact limits** keep a ``SlidingWindowLimiter`` per key in one of 64 dictionary shards,
+///   each behind its own mutex held only for the look-up (the check itself is lock-free): about
+///   `8 × ring + 180` bytes a key, the ring being the limit rounded up to a power of two.
 ///
 /// State idle for a full window is forgotten: a table sweeps its idle keys when it is 7/8 full (and
 /// grows only if that freed less than an eighth of it), a dictionary shard whenever it has doubled in
@@ -28,7 +29,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     public let algorithm: RateLimitAlgorithm
 
     private struct Entries {
-        var limiters: [HashedKey: Limiter] = [:]
+        var limiters: [HashedKey: SlidingWindowLimiter] = [:]
         var sweepAt = 1024
     }
 
@@ -47,58 +48,12 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
         func hash(into hasher: inout Hasher) { hasher.combine(hash) }
     }
 
-    enum Limiter: Sendable {
-        case exact(SlidingWindowLimiter)
-        case approximate(ApproximateSlidingWindowLimiter)
-
-        init(_ algorithm: RateLimitAlgorithm, limit: RateLimit) {
-            switch algorithm {
-            case .exact: self = .exact(SlidingWindowLimiter(limit: limit))
-            case .approximate: self = .approximate(ApproximateSlidingWindowLimiter(limit: limit))
-            }
-        }
-
-        var limit: RateLimit {
-            switch self {
-            case .exact(let limiter): limiter.limit
-            case .approximate(let limiter): limiter.limit
-            }
-        }
-
-        func tryAcquire(cost: Int, at instant: MonotonicInstant) -> RateLimitDecision? {
-            switch self {
-            case .exact(let limiter): limiter.tryAcquire(cost: cost, at: instant)
-            case .approximate(let limiter): limiter.tryAcquire(cost: cost, at: instant)
-            }
-        }
-
-        func retireIfIdle(at instant: MonotonicInstant) -> Bool {
-            switch self {
-            case .exact(let limiter): limiter.retireIfIdle(at: instant)
-            case .approximate(let limiter): limiter.retireIfIdle(at: instant)
-            }
-        }
-
-        func retire() {
-            switch self {
-            case .exact(let limiter): limiter.retire()
-            case .approximate(let limiter): limiter.retire()
-            }
-        }
-
-        func isSame(as other: Limiter) -> Bool {
-            switch (self, other) {
-            case (.exact(let a), .exact(let b)): a === b
-            case (.approximate(let a), .approximate(let b)): a === b
-            default: false
-            }
-        }
-    }
-
     private static var shardCount: Int { 64 }
     private let shards: [Locked<Entries>]
     /// Exact windows of limits that fit a compact window.
-    private let windows = CompactWindowTable()
+    private let exactWindows = CompactWindowTable<CompactExactWindow>()
+    /// Approximate windows (every limit).
+    private let approximateWindows = CompactWindowTable<CompactApproximateWindow>()
 
     /// Creates an empty store.
     ///
@@ -160,10 +115,14 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
         _ key: Key, hashValue: Int, secondHash: UInt64, cost: Int, limit: RateLimit, at instant: MonotonicInstant
     ) throws(RateLimitError) -> RateLimitDecision {
         guard (0...limit.limit).contains(cost) else { throw .invalidCost(cost: cost, limit: limit.limit) }
-        if algorithm == .exact && CompactExactWindow.fits(limit) {
-            return windows.acquire(
-                hash: UInt64(bitPattern: Int64(hashValue)), secondHash: secondHash,
-                limit: limit, cost: cost, at: instant)
+        let hash = UInt64(bitPattern: Int64(hashValue))
+        switch algorithm {
+        case .exact where CompactExactWindow.fits(limit):
+            return exactWindows.acquire(hash: hash, secondHash: secondHash, limit: limit, cost: cost, at: instant)
+        case .approximate:
+            return approximateWindows.acquire(hash: hash, secondHash: secondHash, limit: limit, cost: cost, at: instant)
+        case .exact:
+            break
         }
         let key = HashedKey(key, hash: hashValue)
         let shard = shards[key.hash & (Self.shardCount - 1)]
@@ -175,20 +134,20 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
             if let decision = limiter.tryAcquire(cost: cost, at: instant) { return decision }
             // Retired by a sweep or a removal while we held it: drop it if it is still there, and retry.
             shard.withLock { entries in
-                if let current = entries.limiters[key], current.isSame(as: limiter) { entries.limiters[key] = nil }
+                if let current = entries.limiters[key], current === limiter { entries.limiters[key] = nil }
             }
         }
     }
 
     private func insert(_ key: HashedKey, limit: RateLimit, at instant: MonotonicInstant, into entries: inout Entries)
-        -> Limiter
+        -> SlidingWindowLimiter
     {
         entries.limiters[key]?.retire()  // the limit changed: the old state is abandoned
         if entries.limiters.count >= entries.sweepAt {
             entries.limiters = entries.limiters.filter { !$0.value.retireIfIdle(at: instant) }
             entries.sweepAt = max(1024, 2 * entries.limiters.count)
         }
-        let limiter = Limiter(algorithm, limit: limit)
+        let limiter = SlidingWindowLimiter(limit: limit)
         entries.limiters[key] = limiter
         return limiter
     }
@@ -205,7 +164,8 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     /// - Parameter key: The key to forget.
     public func removeNow(_ key: Key) {
         let (hash, secondHash) = Self.hashes(of: key)
-        windows.remove(hash: UInt64(bitPattern: Int64(hash)), secondHash: secondHash)
+        exactWindows.remove(hash: UInt64(bitPattern: Int64(hash)), secondHash: secondHash)
+        approximateWindows.remove(hash: UInt64(bitPattern: Int64(hash)), secondHash: secondHash)
         let key = HashedKey(key, hash: hash)
         let shard = shards[key.hash & (Self.shardCount - 1)]
         shard.withLock { entries in
@@ -219,7 +179,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
     /// - Returns: How many keys were forgotten.
     @discardableResult
     public func removeIdle(at instant: MonotonicInstant) -> Int {
-        var removed = windows.sweep(at: instant)
+        var removed = exactWindows.sweep(at: instant) + approximateWindows.sweep(at: instant)
         for index in 0..<Self.shardCount {
             shards[index].withLock { entries in
                 let before = entries.limiters.count
@@ -232,7 +192,7 @@ public final class InMemoryRateLimitStore<Key: Hashable & Sendable>: RateLimitSt
 
     /// How many keys have state.
     public var count: Int {
-        (0..<Self.shardCount).reduce(windows.count) { total, index in
+        (0..<Self.shardCount).reduce(exactWindows.count + approximateWindows.count) { total, index in
             total + shards[index].withLock { $0.limiters.count }
         }
     }

@@ -28,9 +28,11 @@ public protocol RateLimitStore<Key>: Sendable {
 
 /// Which limiter an ``InMemoryRateLimitStore`` keeps per key.
 public enum RateLimitAlgorithm: String, Sendable, Hashable, CaseIterable {
-    /// ``SlidingWindowLimiter``: never more than the limit in any window; 8 bytes per slot
-    /// (the limit rounded up to a power of two).
+    /// ``SlidingWindowLimiter``'s decisions: never more than the limit in any window. 170–177 bytes
+    /// a key for limits of at most 60 in at most 65,534 ms (the Sentry limit), more for larger limits
+    /// (see ``InMemoryRateLimitStore``).
     case exact
-    /// ``ApproximateSlidingWindowLimiter``: two counters in 8 bytes; can over-admit (see its error).
+    /// ``ApproximateSlidingWindowLimiter``'s decisions: two counters, about 40 bytes a key; can
+    /// over-admit (see its error).
     case approximate
 }

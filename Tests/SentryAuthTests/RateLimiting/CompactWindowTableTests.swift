@@ -39,7 +39,7 @@ struct CompactWindowTableTests {
 
     @Test("A removed key starts afresh; its other keys in the probe run stay where a probe finds them")
     func removal() throws {
-        let table = CompactWindowTable()
+        let table = CompactWindowTable<CompactExactWindow>()
         let limit = try RateLimit(limit: 2, window: .seconds(60))
         // Many keys in one shard (same low 6 bits) and few home slots: long probe runs.
         let hashes = (0..<2_000).map { UInt64($0) << 6 | 5 }
@@ -58,7 +58,7 @@ struct CompactWindowTableTests {
 
     @Test("A key under two limits has two windows; removal forgets both")
     func limitsAreSeparate() throws {
-        let table = CompactWindowTable()
+        let table = CompactWindowTable<CompactExactWindow>()
         let one = try RateLimit(limit: 1, window: .seconds(60))
         let two = try RateLimit(limit: 2, window: .seconds(60))
         #expect(table.acquire(hash: 7, secondHash: 9, limit: one, cost: 1, at: .milliseconds(1)).isAllowed)
@@ -72,7 +72,7 @@ struct CompactWindowTableTests {
 
     @Test("Growth and sweeps keep few mappings: 400,000 keys in turn, and 200,000 at once")
     func mappings() throws {
-        let table = CompactWindowTable()
+        let table = CompactWindowTable<CompactExactWindow>()
         let limit = try RateLimit(limit: 3, window: .seconds(1))
         var random = SplitMix64(seed: 7)
         // 400,000 keys, 100 a millisecond: about 100,000 are active at any time.
@@ -99,10 +99,16 @@ struct CompactWindowTableTests {
     }
 
     @Test(
-        "Threads on hot keys while others add, remove and sweep keys (forcing growth): each hot key admits exactly its limit"
-    )
-    func concurrency() async throws {
-        let table = CompactWindowTable()
+        "Threads on hot keys while others add, remove and sweep keys (forcing growth): each hot key admits exactly its limit",
+        arguments: [RateLimitAlgorithm.exact, .approximate])
+    func concurrency(algorithm: RateLimitAlgorithm) async throws {
+        switch algorithm {
+        case .exact: try await Self.concurrency(CompactWindowTable<CompactExactWindow>())
+        case .approximate: try await Self.concurrency(CompactWindowTable<CompactApproximateWindow>())
+        }
+    }
+
+    static func concurrency<Window>(_ table: CompactWindowTable<Window>) async throws {
         let limit = try RateLimit(limit: 50, window: .seconds(60))
         let hot = (0..<32).map { UInt64($0) &* 0x9E37_79B9_7F4A_7C15 }
         let admitted = await withTaskGroup(of: [Int].self) { group in
@@ -136,5 +142,38 @@ struct CompactWindowTableTests {
         }
         #expect(admitted == [Int](repeating: 50, count: 32))
         #expect(table.count == 32 + 40_000)
+    }
+
+    @Test("The approximate table decides exactly as ApproximateSlidingWindowLimiter: 100,000 requests over 2,000 keys")
+    func approximateOracle() throws {
+        var random = SplitMix64(seed: 25)
+        let store = InMemoryRateLimitStore<Int>(algorithm: .approximate)
+        let limits = try (0..<2_000).map { _ in
+            try RateLimit(
+                limit: [1, 10, 60, 1_000, 100_000][Int(random.next() % 5)],
+                window: .milliseconds(Int64([1, 1_000, 60_000, 86_400_000][Int(random.next() % 4)])))
+        }
+        let limiters = limits.map { ApproximateSlidingWindowLimiter(limit: $0) }
+        var now: UInt64 = 5_000_000
+        var mismatches: [String] = []
+        var allowed = 0
+        for event in 0..<100_000 {
+            now += random.next() % 3 == 0 ? random.next() % 2_000 : 0
+            // Twice everything goes idle (two days: past the longest window twice), so sweeps forget keys;
+            // the whole run stays under 2²⁹ windows of 1 ms, where the limiter's window index wraps.
+            if event == 30_000 || event == 60_000 { now += 180_000_000 }
+            let key = Int(random.next() % UInt64(random.next() % 2 == 0 ? 40 : 2_000))
+            let limit = limits[key]
+            let cost = random.next() % 8 == 0 ? Int(random.next() % UInt64(min(limit.limit, 100) + 1)) : 1
+            let instant = MonotonicInstant(nanoseconds: now * 1_000_000 + random.next() % 1_000_000)
+            let expected = try limiters[key].acquire(cost: cost, at: instant)
+            let actual = try store.acquireNow(key, cost: cost, limit: limit, at: instant)
+            if expected != actual && mismatches.count < 10 {
+                mismatches.append("event \(event) key \(key) \(limit) cost \(cost): \(actual) vs \(expected)")
+            }
+            if actual.isAllowed { allowed += 1 }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        #expect(allowed > 20_000 && allowed < 99_000)
     }
 }
