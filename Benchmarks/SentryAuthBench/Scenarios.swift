@@ -23,7 +23,9 @@ enum Scenarios {
         benchmarks += allowlists(wanted)
         benchmarks += limiters(wanted)
         if [
-            "gate.allowed", "gate.allowed.2threads", "gate.allowed.cached", "gate.allowed.headers", "gate.invalid-key",
+            "gate.allowed", "gate.allowed.2threads", "gate.allowed.cached", "gate.allowed.headers",
+            "gate.allowed.values",
+            "gate.invalid-key",
             "gate.invalid-checksum",
             "gate.insufficient-scope",
             "gate.rate-limited",
@@ -365,6 +367,19 @@ enum Scenarios {
                         guard case .allowed(let allowed) = try! await gate.evaluate(allowedRequest) else { continue }
                         for field in RateLimitDecision.Field.allCases {
                             blackHole(allowed.rateLimit.withValue(of: field) { $0.count &+ Int($0.last ?? 0) })
+                        }
+                    }
+                }))
+        // The same with every field as a `String` (`value(of:)`), as the Hummingbird and Vapor
+        // middlewares add them to a response.
+        benchmarks.append(
+            Benchmark(
+                "gate.allowed.values", baseline: "sha256.key",
+                asyncBody: { iterations in
+                    for _ in 0..<iterations {
+                        guard case .allowed(let allowed) = try! await gate.evaluate(allowedRequest) else { continue }
+                        for field in RateLimitDecision.Field.allCases {
+                            blackHole(allowed.rateLimit.value(of: field)?.utf8.count ?? 0)
                         }
                     }
                 }))
