@@ -46,6 +46,15 @@ protocol StoredRecordLookup: Sendable {
 
 extension StoredRecordLookup {
     func holdsKnownEntry(forDigest digest: KeyDigest) -> Bool { false }
+
+    /// ``storedAnswer(forDigest:)`` as an ``ImmediateKeyAnswer``.
+    func immediateAnswer(forDigest digest: KeyDigest) -> ImmediateKeyAnswer {
+        switch storedAnswer(forDigest: digest) {
+        case .some(.some(let stored)): .found(stored.record)
+        case .some(.none): .unknown
+        case .none: .mustAsk
+        }
+    }
 }
 
 /// A user's ``ImmediateKeyLookup`` in the built-ins' form: one object per request it answers.
@@ -67,7 +76,7 @@ extension InMemoryKeyStore: ImmediateKeyLookup, StoredRecordLookup {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The answer.
     public func immediateRecord(forDigest digest: KeyDigest) -> ImmediateKeyAnswer {
-        storedRecord(forDigest: digest).map { .found($0.record) } ?? .unknown
+        immediateAnswer(forDigest: digest)
     }
 
     func storedAnswer(forDigest digest: KeyDigest) -> StoredRecord?? { .some(storedRecord(forDigest: digest)) }
@@ -80,11 +89,7 @@ extension FileKeyStore: ImmediateKeyLookup, StoredRecordLookup {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The answer.
     public func immediateRecord(forDigest digest: KeyDigest) -> ImmediateKeyAnswer {
-        switch storedAnswer(forDigest: digest) {
-        case .some(.some(let stored)): .found(stored.record)
-        case .some(.none): .unknown
-        case .none: .mustAsk
-        }
+        immediateAnswer(forDigest: digest)
     }
 
     func storedAnswer(forDigest digest: KeyDigest) -> StoredRecord?? {
@@ -103,11 +108,7 @@ extension CachedKeyStore: ImmediateKeyLookup, StoredRecordLookup {
     /// - Parameter digest: The SHA-256 digest of a presented key.
     /// - Returns: The answer.
     public func immediateRecord(forDigest digest: KeyDigest) -> ImmediateKeyAnswer {
-        switch storedAnswer(forDigest: digest) {
-        case .some(.some(let stored)): .found(stored.record)
-        case .some(.none): .unknown
-        case .none: .mustAsk
-        }
+        immediateAnswer(forDigest: digest)
     }
 
     func storedAnswer(forDigest digest: KeyDigest) -> StoredRecord?? { freshAnswer(forDigest: digest, at: clock.now()) }
