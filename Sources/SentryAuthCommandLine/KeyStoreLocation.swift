@@ -15,6 +15,9 @@ public struct KeyStoreLocation<Store: KeyStore>: Sendable {
         @Sendable (_ location: String, _ body: @Sendable (Store) async throws -> Int32) async throws -> Int32
     /// Every record in the store, oldest first.
     public let allRecords: @Sendable (Store) async throws -> [KeyRecord]
+    /// An environment variable that names the location when the option is not given, such as
+    /// `SENTRY_AUTH_POSTGRES_URL` (a password then need not be on a command line); the option wins.
+    public let environmentVariable: String?
 
     /// Creates a location.
     ///
@@ -25,13 +28,17 @@ public struct KeyStoreLocation<Store: KeyStore>: Sendable {
     ///   - open: Opens the store and runs a body with it. Throw a ``KeyStoreLocationError`` (exit 2)
     ///     for a value that cannot name a store; any other error exits 3.
     ///   - allRecords: Lists every record.
+    ///   - environmentVariable: An environment variable that names the location when the option is not
+    ///     given; none by default.
     public init(
         option: String, placeholder: String, notes: String,
         open:
             @escaping @Sendable (_ location: String, _ body: @Sendable (Store) async throws -> Int32) async throws
             -> Int32,
-        allRecords: @escaping @Sendable (Store) async throws -> [KeyRecord]
+        allRecords: @escaping @Sendable (Store) async throws -> [KeyRecord],
+        environmentVariable: String? = nil
     ) {
+        self.environmentVariable = environmentVariable
         self.option = option
         self.placeholder = placeholder
         self.notes = notes

@@ -15,6 +15,8 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
     let console: Console
     let program: String
     let location: KeyStoreLocation<Store>
+    /// Where ``KeyStoreLocation/environmentVariable`` is looked up.
+    let environment: [String: String]
 
     /// Creates the command for a program.
     ///
@@ -25,10 +27,14 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
         self.init(console: .standard, program: program, location: location)
     }
 
-    package init(console: Console, program: String, location: KeyStoreLocation<Store>) {
+    package init(
+        console: Console, program: String, location: KeyStoreLocation<Store>,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.console = console
         self.program = program
         self.location = location
+        self.environment = environment
     }
 
     /// Runs `keys ARGUMENTS` (the arguments after `keys`), writing to standard output and error.
@@ -44,6 +50,12 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
     }
 
     /// The usage text.
+    /// The help text's sentence on the location's environment variable, if it has one.
+    private var environmentNote: String {
+        guard let name = location.environmentVariable else { return "" }
+        return "\n\n\(location.option) may be left out when \(name) is set in the environment; the option wins."
+    }
+
     package var help: String {
         let store = "\(location.option) \(location.placeholder)"
         return """
@@ -75,7 +87,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
             the key's history together with the change, in the same write.
 
             Scopes are comma-separated: customer:read,customer:write,invoice:read,invoice:write,
-            invoice:remind,sales:read. \(location.notes)
+            invoice:remind,sales:read. \(location.notes)\(environmentNote)
 
             Exit status: 0 done, 1 refused (unknown key, revoked, scope escalation), 2 bad usage,
             3 a store that cannot be reached, read, written, parsed or locked.
@@ -99,7 +111,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
                 flags: ["--key-from-stdin"], command: command)
             if arguments.wantsHelp { return showHelp() }
             _ = try arguments.positionals(exactly: 0, "no arguments", command: command)
-            _ = try arguments.required(option, command: command)  // the store is named first
+            _ = try storeLocation(arguments)  // the store is named first
             guard let merchant = MerchantID(try arguments.required("--merchant", command: command)) else {
                 throw UsageError("--merchant is 1 to 128 visible ASCII characters.", command: command)
             }
@@ -244,11 +256,17 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
     private func withStore(_ arguments: Arguments, _ body: @escaping @Sendable (Store) async throws -> Int32)
         async throws -> Int32
     {
-        let value = try arguments.required(location.option, command: "keys")
+        let value = try storeLocation(arguments)
         do {
             return try await location.open(value, body)
         } catch let error as KeyStoreLocationError {
-            throw UsageError(error.description, command: "keys")
+            // A location from the environment is named as such: the option was not typed.
+            let fromEnvironment = try arguments.value(location.option, command: "keys") == nil
+            let description =
+                fromEnvironment
+                ? error.description.replacing(location.option, with: location.environmentVariable ?? location.option)
+                : error.description
+            throw UsageError(description, command: "keys")
         } catch let error as UsageError {
             throw error
         } catch let error as CommandFailure {
@@ -256,6 +274,14 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
         } catch {
             throw CommandFailure(error)
         }
+    }
+
+    /// The store's location: the option, or else the location's environment variable.
+    private func storeLocation(_ arguments: Arguments) throws -> String {
+        if let value = try arguments.value(location.option, command: "keys") { return value }
+        if let name = location.environmentVariable, let value = environment[name], !value.isEmpty { return value }
+        let alternative = location.environmentVariable.map { " (or \($0) in the environment)" } ?? ""
+        throw UsageError("\(location.option)\(alternative) is required.", command: "keys")
     }
 
     /// The `--actor` option, checked.

@@ -27,6 +27,6 @@ extension KeyStoreLocation where Store == PostgresKeyStore {
                 return try await PostgresKeyStore.withRunningClient(url, logger: quiet) { store in try await body(store)
                 }
             },
-            allRecords: { try await $0.allRecords() })
+            allRecords: { try await $0.allRecords() }, environmentVariable: ServerOptions.postgresVariable)
     }
 }

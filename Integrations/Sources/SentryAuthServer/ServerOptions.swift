@@ -38,7 +38,7 @@ struct ServerOptions {
                                   [--head-timeout SECONDS] [--idle-timeout SECONDS] [--max-connections N]
                                   [--metrics HOST:PORT]
                sentry-auth-server keys SUBCOMMAND --postgres URL [OPTIONS]   (see 'keys --help')
-               sentry-auth-server migrate --postgres URL
+               sentry-auth-server migrate [--postgres URL]
 
         Serves the Sentry Payments API's routes behind the SentryAuth gate. Each allowed request is
         answered with JSON naming the merchant of the key (every data query is scoped to it), the
@@ -82,6 +82,10 @@ struct ServerOptions {
                                   the Redis fallback, the gate's decisions by outcome (default: off;
                                   port 0 picks a free one, printed as 'metrics on HOST:PORT')
 
+        Environment: SENTRY_AUTH_POSTGRES_URL and SENTRY_AUTH_REDIS_URL stand for --postgres and --redis
+        when neither --store nor --postgres (or no --redis) is given, so that a password need not be on
+        a command line; the flags win. 'keys' and 'migrate' read SENTRY_AUTH_POSTGRES_URL too.
+
         /health answers 200 while the process runs. /ready answers 200 when the server can decide:
         the key store answers (or the cache holds keys), the change feed listens, and Redis answers
         or the per-instance fallback decides; otherwise 503, with the reason in JSON. Both are outside
@@ -95,8 +99,16 @@ struct ServerOptions {
         cannot be read or reached.
         """
 
-    /// Parses the arguments; throws a message for standard error.
-    init(_ arguments: [String]) throws(UsageError) {
+    /// The environment variables that name PostgreSQL and Redis when `--postgres` (or `--store`) and
+    /// `--redis` are not given, so that a password need not be on a command line. Flags win.
+    static let postgresVariable = "SENTRY_AUTH_POSTGRES_URL"
+    static let redisVariable = "SENTRY_AUTH_REDIS_URL"
+
+    /// Parses the arguments, then the environment for what they leave out; throws a message for
+    /// standard error.
+    init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(UsageError)
+    {
         // A key typed where none belongs is refused before anything runs, and never printed back.
         if arguments.contains(where: SecretText.holdsKeyShapedText) {
             throw UsageError(
@@ -182,7 +194,24 @@ struct ServerOptions {
             }
             index += 1
         }
-        guard keys != nil else { throw UsageError("--store FILE or --postgres URL is required.") }
+        if keys == nil, let text = environment[Self.postgresVariable], !text.isEmpty {
+            do {
+                keys = .postgres(try PostgresURL(text))
+            } catch {
+                throw UsageError("\(Self.postgresVariable): \(error)")
+            }
+        }
+        if redis == nil, let text = environment[Self.redisVariable], !text.isEmpty {
+            do {
+                redis = try RedisConfiguration(url: text)
+            } catch {
+                throw UsageError("\(Self.redisVariable): \(error)")
+            }
+        }
+        guard keys != nil else {
+            throw UsageError(
+                "--store FILE or --postgres URL (or \(Self.postgresVariable) in the environment) is required.")
+        }
     }
 }
 

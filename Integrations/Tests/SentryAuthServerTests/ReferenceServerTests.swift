@@ -14,8 +14,9 @@ final class ServerProcess: @unchecked Sendable {
     let port: Int
     private let output = Pipe()
 
-    /// Starts the server; with `descriptorLimit`, under that `ulimit -n`.
-    init(_ arguments: [String], descriptorLimit: Int? = nil) throws {
+    /// Starts the server; with `descriptorLimit`, under that `ulimit -n`; with `environment`, those
+    /// variables added to the test's own.
+    init(_ arguments: [String], descriptorLimit: Int? = nil, environment: [String: String] = [:]) throws {
         let testBinary = URL(
             fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
         let executable = testBinary.deletingLastPathComponent().appendingPathComponent("sentry-auth-server")
@@ -29,6 +30,9 @@ final class ServerProcess: @unchecked Sendable {
         } else {
             process.executableURL = executable
             process.arguments = arguments + ["--port", "0"]
+        }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
         process.standardOutput = output
         process.standardError = FileHandle.standardError
