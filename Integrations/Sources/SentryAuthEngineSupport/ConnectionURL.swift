@@ -22,6 +22,8 @@ package struct ConnectionURL: Sendable, Hashable {
     package var port: Int?
     /// The decoded path after the host's `/`, if any (empty for a bare `/`).
     package var path: String?
+    /// The query's parameters (`?NAME=VALUE&…`), percent-decoded; each name at most once.
+    package var query: [String: String]
 
     /// Splits a URL.
     ///
@@ -39,8 +41,18 @@ package struct ConnectionURL: Sendable, Hashable {
         // The authority ends at the first `/` after the credentials: credentials may hold `/`.
         let at = rest.lastIndex(of: "@")
         let hostStart = at.map { rest.index(after: $0) } ?? rest.startIndex
-        if rest[hostStart...].contains("?") || rest[hostStart...].contains("#") {
-            throw .init("query parameters and fragments (such as ?sslmode=) are not supported")
+        if rest[hostStart...].contains("#") { throw .init("a fragment (#…) is not supported") }
+        query = [:]
+        if let mark = rest[hostStart...].firstIndex(of: "?") {
+            for pair in rest[rest.index(after: mark)...].split(separator: "&", omittingEmptySubsequences: false) {
+                guard let equals = pair.firstIndex(of: "="), equals > pair.startIndex else {
+                    throw .init("a query parameter is NAME=VALUE")
+                }
+                let name = try Self.decoded(pair[..<equals], part: "a parameter name")
+                guard query[name] == nil else { throw .init("the parameter \(name) is given twice") }
+                query[name] = try Self.decoded(pair[pair.index(after: equals)...], part: "the parameter \(name)")
+            }
+            rest = rest[..<mark]
         }
         if let at {
             let credentials = rest[..<at]

@@ -2,6 +2,7 @@ public import CoreMetrics
 public import Foundation
 public import Logging
 public import PostgresNIO
+import NIOSSL
 public import SentryAuth
 import SentryAuthEngineSupport
 
@@ -403,6 +404,13 @@ public struct PostgresKeyStore: KeyStore {
     /// the connection. (Its `description` is deliberately generic.)
     static func describe(_ error: PSQLError) -> String {
         if let message = error.serverInfo?[.message] { return message }
+        if error.code == .sslUnsupported { return "TLS: the server does not offer TLS, which sslmode requires" }
+        if let underlying = error.underlying,
+            underlying is NIOSSLError || underlying is NIOSSLExtraError || underlying is BoringSSLError
+        {
+            return "TLS: the handshake failed (\(underlying)): the server's certificate did not verify against the"
+                + " trusted roots (sslrootcert), or did not name the host"
+        }
         var text = "\(error.code)"
         if let underlying = error.underlying { text += " (\(underlying))" }
         return text

@@ -71,6 +71,7 @@ public struct RedisConfiguration: Sendable, Hashable {
         } catch {
             throw .invalidURL(error.message)
         }
+        guard parts.query.isEmpty else { throw .invalidURL("query parameters (?…) are not supported") }
         var database = 0
         if let path = parts.path, !path.isEmpty {
             guard path.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let number = Int(path),

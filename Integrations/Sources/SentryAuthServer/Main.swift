@@ -105,7 +105,11 @@ enum Main {
                 services.insert(client, at: 0)
                 services.append(feed)
                 readiness.checks += [Readiness.postgres(store, cache: cache), Readiness.feed(feed)]
-                startup = { try await store.migrate() }
+                startup = {
+                    // One connection first, so that a TLS or password failure is reported as such.
+                    try await PostgresKeyStore.checkConnection(url, logger: databaseLogger)
+                    try await store.migrate()
+                }
                 (keys, usageStore) = (cache, store)
             case nil:
                 return 2

@@ -9,7 +9,8 @@ extension KeyStoreLocation where Store == PostgresKeyStore {
         KeyStoreLocation(
             option: "--postgres", placeholder: "URL",
             notes: """
-                The keys are in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE);
+                The keys are in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, with
+                ?sslmode=require|verify-ca|verify-full[&sslrootcert=FILE] for TLS);
                 the schema is created or upgraded first. Every change is announced to the running servers,
                 which drop the key from their caches when it commits.
                 """,

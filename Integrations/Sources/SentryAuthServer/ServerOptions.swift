@@ -53,7 +53,8 @@ struct ServerOptions {
 
         Options:
           --store FILE            A key store file
-          --postgres URL          PostgreSQL, such as postgres://sentry@127.0.0.1:5432/sentry
+          --postgres URL          PostgreSQL, such as postgres://sentry@127.0.0.1:5432/sentry; TLS as in
+                                  libpq: ?sslmode=require|verify-ca|verify-full[&sslrootcert=FILE]
           --redis URL             Redis for shared rate limits, such as redis://127.0.0.1:6379/0
           --redis-unavailable local|refuse
                                   When Redis does not answer: limit per instance (local, the default)

@@ -220,6 +220,9 @@ public final class PostgresTestServer: @unchecked Sendable {
 
     private var dataPath: String { directory.appendingPathComponent("data").path }
 
+    /// Server options beside the defaults (TLS, once ``requireTLS(certificates:password:)`` ran).
+    private var extraOptions = ""
+
     /// Starts the server (again) and waits until it accepts connections.
     public func start() throws {
         try run(
@@ -228,9 +231,34 @@ public final class PostgresTestServer: @unchecked Sendable {
                 "-D", dataPath, "-w", "-t", "30", "-l", directory.appendingPathComponent("postgres.log").path,
                 "-o",
                 "-c listen_addresses=127.0.0.1 -c port=\(port) -c unix_socket_directories=\(directory.path)"
-                    + " -c fsync=off -c max_connections=200",
+                    + " -c fsync=off -c max_connections=200" + extraOptions,
                 "start",
             ])
+    }
+
+    /// Restarts the server as a managed one is run: TLS on (`ssl=on` with the certificates' server
+    /// certificate and key) and every TCP connection required to use TLS and a SCRAM-SHA-256 password
+    /// (`hostssl … scram-sha-256` only in `pg_hba.conf`). ``psql(_:database:)`` no longer works after.
+    ///
+    /// - Parameters:
+    ///   - certificates: The throwaway certificates; the server presents `serverCertificate`.
+    ///   - password: The password of the user `sentry`.
+    public func requireTLS(certificates: TestCertificates, password: String) throws {
+        try psql("SET password_encryption = 'scram-sha-256'; ALTER USER sentry PASSWORD '\(password)'")
+        let certificate = "\(dataPath)/server.pem"
+        let key = "\(dataPath)/server.key"
+        try FileManager.default.copyItem(atPath: certificates.serverCertificate, toPath: certificate)
+        try FileManager.default.copyItem(atPath: certificates.serverKey, toPath: key)
+        if getuid() == 0 { try runProgram("/usr/bin/chown", ["postgres:postgres", certificate, key]) }
+        try runProgram("/usr/bin/chmod", ["600", key])
+        try """
+        local all all trust
+        hostssl all all 127.0.0.1/32 scram-sha-256
+        hostssl all all ::1/128 scram-sha-256
+        """.write(toFile: "\(dataPath)/pg_hba.conf", atomically: false, encoding: .utf8)
+        extraOptions = " -c ssl=on -c ssl_cert_file=\(certificate) -c ssl_key_file=\(key)"
+        try stop()
+        try start()
     }
 
     /// Stops the server (fast shutdown: connections are closed) and waits.
@@ -334,5 +362,54 @@ public final class PostgresTestServer: @unchecked Sendable {
                 allowFailure: allowFailure)
         }
         return try runProgram("\(Self.binaries)/\(program)", arguments, allowFailure: allowFailure)
+    }
+}
+
+/// Throwaway certificates made with openssl (Debian's package) for one test: a CA, a server
+/// certificate it signed for the name `localhost` only (no IP address in it), and a second CA that
+/// signed nothing.
+public struct TestCertificates: Sendable {
+    /// The CA that signed the server certificate (PEM).
+    public let authority: String
+    /// Another CA, which did not (PEM).
+    public let otherAuthority: String
+    /// The server's certificate (PEM), for `DNS:localhost`.
+    public let serverCertificate: String
+    /// The server's private key (PEM).
+    public let serverKey: String
+
+    /// Makes them in `directory`.
+    public init(in directory: URL) throws {
+        let openssl = "/usr/bin/openssl"
+        guard FileManager.default.isExecutableFile(atPath: openssl) else {
+            throw TestServerError(description: "openssl is not installed: apt-get install -y openssl")
+        }
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        for name in ["ca", "other-ca"] {
+            try runProgram(
+                openssl,
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", path("\(name).key"), "-out", path("\(name).pem"), "-days", "2",
+                    "-subj", "/CN=SentryAuth test \(name)",
+                ])
+        }
+        try runProgram(
+            openssl,
+            [
+                "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                path("server.key"), "-out", path("server.csr"), "-subj", "/CN=localhost",
+            ])
+        try "subjectAltName=DNS:localhost\n".write(toFile: path("server.ext"), atomically: false, encoding: .utf8)
+        try runProgram(
+            openssl,
+            [
+                "x509", "-req", "-in", path("server.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-out", path("server.pem"), "-days", "2", "-extfile", path("server.ext"),
+            ])
+        authority = path("ca.pem")
+        otherAuthority = path("other-ca.pem")
+        serverCertificate = path("server.pem")
+        serverKey = path("server.key")
     }
 }

@@ -44,8 +44,11 @@ struct ConnectionURLTests {
             ("postgres://u:hunter2@h:0/d", "the port"),
             ("postgres://u:hunter2@h:99999/d", "the port"),
             ("postgres://u:hunter2@h:+5/d", "the port"),
-            ("postgres://u:hunter2@h/d?sslmode=require", "query parameters"),
-            ("postgres://u:hunter2@h/d#x", "query parameters"),
+            ("postgres://u:hunter2@h/d?sslmode", "NAME=VALUE"),
+            ("postgres://u:hunter2@h/d?=x", "NAME=VALUE"),
+            ("postgres://u:hunter2@h/d?a=1&a=2", "given twice"),
+            ("postgres://u:hunter2@h/d?a=%zz", "the parameter a has a %"),
+            ("postgres://u:hunter2@h/d#x", "a fragment"),
             ("postgres://u:hunter2%zz@h/d", "the password has a %"),
             ("postgres://u:hunter2%4@h/d", "the password has a %"),
             ("postgres://u:hunter2%FF@h/d", "the password is not UTF-8"),
@@ -65,5 +68,15 @@ struct ConnectionURLTests {
             #expect(error.message.contains(expected), "\(error.message)")
             #expect(!error.message.contains("hunter2"))
         }
+    }
+
+    @Test("Query parameters are read, percent-decoded, after the path; a ? in the password is not a query")
+    func query() throws {
+        let url = try ConnectionURL(
+            "postgres://u:pa?ss@h:5/d?sslmode=verify-full&sslrootcert=/etc/ssl/a%26b.pem&empty=", schemes: ["postgres"])
+        #expect(url.password == "pa?ss" && url.host == "h" && url.port == 5 && url.path == "d")
+        #expect(url.query == ["sslmode": "verify-full", "sslrootcert": "/etc/ssl/a&b.pem", "empty": ""])
+        #expect(try ConnectionURL("redis://h", schemes: ["redis"]).query.isEmpty)
+        #expect(try ConnectionURL("redis://h?x=1", schemes: ["redis"]).query == ["x": "1"])
     }
 }

@@ -167,10 +167,22 @@ struct PostgresKeyStoreTests {
         #expect(try PostgresURL(escaped.description.replacingOccurrences(of: "***", with: "pw")) == escaped)
         for bad in [
             "mysql://a@b/c", "postgres://b/c", "postgres://a@b", "postgres://a@b:0/c",
-            "postgres://a:secretpw@b/c?sslmode=require", "postgres://a:secretpw%zz@b/c", "postgres://a%zz:secretpw@b/c",
+            "postgres://a:secretpw%zz@b/c", "postgres://a%zz:secretpw@b/c", "postgres://a:secretpw@b/c?sslmode=prefer",
+            "postgres://a:secretpw@b/c?sslmode=allow", "postgres://a:secretpw@b/c?sslmode=verify",
+            "postgres://a:secretpw@b/c?sslcert=x.pem", "postgres://a:secretpw@b/c?sslrootcert=/etc/ssl/ca.pem",
+            "postgres://a:secretpw@b/c?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
         ] {
             #expect(throws: PostgresKeyStoreError.self) { try PostgresURL(bad) }
             do { _ = try PostgresURL(bad) } catch { #expect(!"\(error)".contains("secretpw")) }
         }
+        // libpq's TLS modes; the description says them and reads back as the same URL.
+        #expect(try PostgresURL("postgres://a@b/c").tlsMode == .disable)
+        for mode in PostgresURL.TLSMode.allCases where mode != .disable {
+            let url = try PostgresURL("postgres://a:pw@b/c?sslmode=\(mode.rawValue)")
+            #expect(url.tlsMode == mode && url.rootCertificatePath == nil)
+            #expect(url.description == "postgres://a:***@b:5432/c?sslmode=\(mode.rawValue)")
+            #expect(try PostgresURL(url.description.replacingOccurrences(of: "***", with: "pw")) == url)
+        }
+        #expect(try PostgresURL("postgres://a@b/c?sslmode=disable").description == "postgres://a@b:5432/c")
     }
 }

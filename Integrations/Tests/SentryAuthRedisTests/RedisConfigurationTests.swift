@@ -22,7 +22,7 @@ struct RedisConfigurationTests {
         "Unusable URLs are typed errors that never repeat the password",
         arguments: [
             "http://127.0.0.1", "redis://", "redis://:secretpw@host:0", "redis://host:99999", "redis://host/x",
-            "redis://[::1", "redis://[::1]x", "redis://secretpw@:6379",
+            "redis://[::1", "redis://[::1]x", "redis://secretpw@:6379", "redis://:secretpw@host?ssl=true",
         ])
     func invalid(_ url: String) {
         do {
