@@ -101,14 +101,17 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
             // SwiftNIO reads nothing after a CONNECT and sends its answer without a body or a length:
             // the answer must be the last thing on the connection. Vapor keeps a connection open
             // unless the request said otherwise; a body stream that ends in an error is the one
-            // public way to make it close the connection after the answer is flushed.
+            // public way to make it close the connection after the answer is flushed. The stream is
+            // the event-loop kind, both writes in one call: an async stream's second write waits for
+            // a thread of the shared concurrency pool, and with that pool busy (2 threads on 2
+            // cores, a test run's other suites blocking them) the close came seconds late.
             fields.replaceOrAdd(name: .connection, value: "close")
             let body = refusal.body
             return Response(
                 status: status, headers: fields,
-                body: Response.Body(asyncStream: { writer in
-                    try await writer.write(.buffer(ByteBuffer(string: body)))
-                    try? await writer.write(.error(ConnectAnswered()))
+                body: Response.Body(stream: { writer in
+                    writer.write(.buffer(ByteBuffer(string: body)), promise: nil)
+                    writer.write(.error(ConnectAnswered()), promise: nil)
                 }))
         }
     }
