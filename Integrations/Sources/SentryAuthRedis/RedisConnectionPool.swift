@@ -41,6 +41,24 @@ final class RedisConnectionPool: Sendable {
         return reply
     }
 
+    /// Sends `ASKING` and then the command on one connection, nothing between them (what a Redis
+    /// Cluster's `ASK` redirection asks for: the flag holds for the connection's next command only).
+    /// An error reply to either is thrown as ``RedisError/server(_:)``.
+    func sendAsking(_ command: RESPCommand) async throws -> RESPValue {
+        let channel = try await channel(at: next.withLockedValue { $0 }).get()
+        let timeout = configuration.commandTimeout
+        // On the channel's event loop the two writes go into the pipeline one after the other.
+        let replies = try await channel.eventLoop.flatSubmit {
+            let asking = Self.send(RESPCommand("ASKING"), on: channel, timeout: timeout)
+            let reply = Self.send(command, on: channel, timeout: timeout)
+            return asking.and(reply)
+        }.get()
+        for reply in [replies.0, replies.1] {
+            if case .error(let message) = reply { throw RedisError.server(message) }
+        }
+        return replies.1
+    }
+
     /// Writes a command to a connection; the reply (error replies included) or the failure.
     private static func send(_ command: RESPCommand, on channel: any Channel, timeout: Duration)
         -> EventLoopFuture<RESPValue>

@@ -51,6 +51,20 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// - Returns: The error.
     public static func invalidURL(_ detail: String) -> Self { Self(.invalidURL(detail)) }
 
+    /// The text of an error reply, if the server sent one.
+    var serverMessage: String? {
+        if case .server(let message) = kind { return message }
+        return nil
+    }
+
+    /// Whether no reply came: no connection, a timeout or a closed connection (not an error reply).
+    var isConnectionFailure: Bool {
+        switch kind {
+        case .unavailable, .timeout, .connectionClosed, .protocolViolation: true
+        case .server, .unexpectedReply, .invalidURL: false
+        }
+    }
+
     /// Whether the server refused a script it does not have (`NOSCRIPT`).
     var isNoScript: Bool {
         if case .server(let message) = kind { return message.hasPrefix("NOSCRIPT") }

@@ -42,6 +42,13 @@ public import ServiceLifecycle
 /// Redis keys are `PREFIX:{KEY-ID}:window` (a sorted set) and `PREFIX:{KEY-ID}:sequence`: the braces
 /// are a hash tag, so in a cluster both live in one slot. They expire one window after the key's
 /// last admission.
+///
+/// **A Redis Cluster** needs nothing more than the URL of any of its nodes: on its first request
+/// the store asks that node `CLUSTER SLOTS`, and, if it is a cluster, sends each script run to the
+/// master of its key's hash slot, follows `MOVED` and `ASK` redirections, retries `TRYAGAIN`, and
+/// reads the slot map again after a change, every 5 s, and after a master stops answering (until its
+/// replica is elected, the fallback above decides for the keys in its slots). A stand-alone server
+/// is used as it always was.
 public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     /// What the store does when Redis does not answer.
     public enum Unavailability: Sendable, Hashable {
@@ -73,7 +80,7 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     /// The prefix of every Redis key the store writes.
     public let keyPrefix: String
 
-    private let pool: RedisConnectionPool
+    private let client: RedisClient
     private let local: FallbackWindows
     /// Redis's clock minus this instance's, in milliseconds, from the last answer.
     private let clockOffset = NIOLockedValueBox<Int64?>(nil)
@@ -104,7 +111,7 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         self.whenUnavailable = whenUnavailable
         self.retryInterval = retryInterval
         self.keyPrefix = keyPrefix
-        self.pool = RedisConnectionPool(configuration: configuration, group: eventLoopGroup)
+        self.client = RedisClient(configuration: configuration, group: eventLoopGroup)
         self.local = FallbackWindows(instance: Self.instanceName())
         self.logger = logger
         self.fallbackCounter = Counter(label: Self.fallbackMetricLabel, factory: metricsFactory)
@@ -188,6 +195,9 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         }
     }
 
+    /// The cluster redirections the store's client has followed, for tests.
+    var clusterRedirections: RedisClient.Redirections { client.redirections }
+
     /// How many keys have local admissions not yet written to Redis, for tests and `/ready`.
     var keysAwaitingWriteBack: Int { local.pendingKeys.count }
 
@@ -208,18 +218,18 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     public func remove(_ key: APIKeyID) async throws {
         local.remove(key)
         let (window, sequence) = redisKeys(for: key)
-        _ = try await pool.send(RESPCommand("DEL", window, sequence))
+        _ = try await client.send(RESPCommand("DEL", window, sequence), key: window)
     }
 
     /// Closes the connections. Later requests fail (or fall back).
     public func shutdown() async {
-        await pool.shutdown()
+        await client.shutdown()
     }
 
-    /// Whether Redis answers `PING` within the command timeout: what `/ready` asks while the store
+    /// Whether Redis (in a cluster, every master) answers `PING` within the command timeout: what `/ready` asks while the store
     /// falls back (the store itself asks Redis again only with a request, after ``retryInterval``).
     public func isReachable() async -> Bool {
-        (try? await pool.send(RESPCommand("PING")))?.string == "PONG"
+        await client.pingEveryMaster()
     }
 
     /// Runs until a graceful shutdown (or cancellation) under swift-service-lifecycle, then closes the
@@ -263,16 +273,20 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         if let known = scriptSHA.withLockedValue({ $0 }) {
             sha = known
         } else {
-            guard let loaded = try await pool.send(RESPCommand("SCRIPT", "LOAD", SlidingWindowScript.source)).string
+            guard
+                let loaded = try await client.send(
+                    RESPCommand("SCRIPT", "LOAD", SlidingWindowScript.source), key: window
+                ).string
             else { throw RedisError.unexpectedReply("the script's SHA-1") }
             scriptSHA.withLockedValue { $0 = loaded }
             sha = loaded
         }
         let reply: RESPValue
         do {
-            reply = try await pool.send(RESPCommand(arguments: ["EVALSHA", sha, "2"] + arguments))
+            reply = try await client.send(RESPCommand(arguments: ["EVALSHA", sha, "2"] + arguments), key: window)
         } catch let error as RedisError where error.isNoScript {
-            reply = try await pool.send(RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "2"] + arguments))
+            reply = try await client.send(
+                RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "2"] + arguments), key: window)
         }
         guard case .array(let values?) = reply, values.count >= 5, let allowed = values[0].integer,
             let remaining = values[1].integer, let reset = values[2].integer, let redisNow = values[3].integer,

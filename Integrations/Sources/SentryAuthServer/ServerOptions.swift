@@ -55,7 +55,8 @@ struct ServerOptions {
           --store FILE            A key store file
           --postgres URL          PostgreSQL, such as postgres://sentry@127.0.0.1:5432/sentry; TLS as in
                                   libpq: ?sslmode=require|verify-ca|verify-full[&sslrootcert=FILE]
-          --redis URL             Redis for shared rate limits, such as redis://127.0.0.1:6379/0
+          --redis URL             Redis for shared rate limits, such as redis://127.0.0.1:6379/0: a
+                                  stand-alone server, or any node of a Redis Cluster
           --redis-unavailable local|refuse
                                   When Redis does not answer: limit per instance (local, the default)
                                   or answer 503 SERVICE_UNAVAILABLE with Retry-After (refuse)

@@ -123,8 +123,13 @@ public final class RedisTestServer: @unchecked Sendable {
     /// `redis://127.0.0.1:PORT`.
     public var url: String { "redis://127.0.0.1:\(port)" }
 
+    private let extraArguments: [String]
+
     /// Starts a server.
-    public init() throws {
+    ///
+    /// - Parameter extraArguments: Options beside the defaults, such as `--cluster-enabled yes`.
+    public init(extraArguments: [String] = []) throws {
+        self.extraArguments = extraArguments
         port = try freeLoopbackPort()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-redis-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -150,7 +155,7 @@ public final class RedisTestServer: @unchecked Sendable {
             [
                 "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--enable-debug-command", "local", "--dir", directory.path,
-            ], outputPath: directory.appendingPathComponent("redis.log").path)
+            ] + extraArguments, outputPath: directory.appendingPathComponent("redis.log").path)
         self.pid = pid
         let deadline = Date().addingTimeInterval(10)
         while !isAccepting(port: port) {
@@ -167,6 +172,14 @@ public final class RedisTestServer: @unchecked Sendable {
     public func stop() {
         guard let pid else { return }
         kill(pid, SIGTERM)
+        _ = waitForExit(pid)
+        self.pid = nil
+    }
+
+    /// Kills the server (SIGKILL: a crash, nothing flushed) and waits for it to exit.
+    public func crash() {
+        guard let pid else { return }
+        kill(pid, SIGKILL)
         _ = waitForExit(pid)
         self.pid = nil
     }
