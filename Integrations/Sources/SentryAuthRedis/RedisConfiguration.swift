@@ -1,9 +1,11 @@
 import SentryAuthEngineSupport
 
-/// Where a Redis server is and how to talk to it.
+/// Where a Redis server (or any node of a Redis Cluster) is and how to talk to it.
 ///
 /// ```swift
 /// let redis = try RedisConfiguration(url: "redis://127.0.0.1:6379/0")
+/// var managed = try RedisConfiguration(url: "rediss://sentry:PASSWORD@redis.internal:6380")
+/// managed.certificateAuthorityPath = "/etc/ssl/redis-ca.pem"  // else the system's trust store
 /// ```
 public struct RedisConfiguration: Sendable, Hashable {
     /// The server's host name or address.
@@ -28,6 +30,12 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var reconnectDelay: Duration
     /// The longest wait between connection attempts.
     public var maximumReconnectDelay: Duration
+    /// Whether connections use TLS (`rediss://`): the server's certificate must verify against
+    /// ``certificateAuthorityPath`` (or the system's trust store) and name ``host``.
+    public var usesTLS: Bool
+    /// A PEM file of the certificate authorities that the server's certificate must chain to, for
+    /// TLS; the system's trust store when `nil`.
+    public var certificateAuthorityPath: String?
 
     /// Creates a configuration.
     ///
@@ -42,11 +50,13 @@ public struct RedisConfiguration: Sendable, Hashable {
     ///   - connectTimeout: See ``connectTimeout``; 250 ms by default.
     ///   - reconnectDelay: See ``reconnectDelay``; 100 ms by default.
     ///   - maximumReconnectDelay: See ``maximumReconnectDelay``; 2 s by default.
+    ///   - usesTLS: See ``usesTLS``; `false` by default.
+    ///   - certificateAuthorityPath: See ``certificateAuthorityPath``.
     public init(
         host: String, port: Int = 6379, password: String? = nil, username: String? = nil, database: Int = 0,
         connectionCount: Int = 4, commandTimeout: Duration = .milliseconds(250),
         connectTimeout: Duration = .milliseconds(250), reconnectDelay: Duration = .milliseconds(100),
-        maximumReconnectDelay: Duration = .seconds(2)
+        maximumReconnectDelay: Duration = .seconds(2), usesTLS: Bool = false, certificateAuthorityPath: String? = nil
     ) {
         self.host = host
         self.port = port
@@ -58,16 +68,19 @@ public struct RedisConfiguration: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.reconnectDelay = reconnectDelay
         self.maximumReconnectDelay = maximumReconnectDelay
+        self.usesTLS = usesTLS
+        self.certificateAuthorityPath = certificateAuthorityPath
     }
 
-    /// Reads a `redis://[[USER]:PASSWORD@]HOST[:PORT][/DATABASE]` URL. IPv6 hosts go in brackets.
+    /// Reads a `redis://[[USER]:PASSWORD@]HOST[:PORT][/DATABASE]` URL, or `rediss://…` for TLS. IPv6
+    /// hosts go in brackets.
     ///
     /// - Parameter url: The URL.
     /// - Throws: ``RedisError/invalidURL(_:)``, saying what is wrong without repeating a password.
     public init(url: String) throws(RedisError) {
         let parts: ConnectionURL
         do {
-            parts = try ConnectionURL(url, schemes: ["redis"])
+            parts = try ConnectionURL(url, schemes: ["redis", "rediss"])
         } catch {
             throw .invalidURL(error.message)
         }
@@ -83,15 +96,16 @@ public struct RedisConfiguration: Sendable, Hashable {
         let username = parts.password == nil ? nil : parts.user.flatMap { $0.isEmpty ? nil : $0 }
         let password = parts.password ?? parts.user
         self.init(
-            host: parts.host, port: parts.port ?? 6379, password: password, username: username, database: database)
+            host: parts.host, port: parts.port ?? 6379, password: password, username: username, database: database,
+            usesTLS: parts.scheme == "rediss")
     }
 }
 
 extension RedisConfiguration: CustomStringConvertible {
-    /// The URL without the password: `redis://127.0.0.1:6379/0`.
+    /// The URL without the password: `redis://127.0.0.1:6379/0`, `rediss://sentry:***@redis.internal:6380/0`.
     public var description: String {
         let hostText = host.contains(":") ? "[\(host)]" : host
         let credentials = password == nil ? "" : "\(username ?? ""):***@"
-        return "redis://\(credentials)\(hostText):\(port)/\(database)"
+        return "\(usesTLS ? "rediss" : "redis")://\(credentials)\(hostText):\(port)/\(database)"
     }
 }

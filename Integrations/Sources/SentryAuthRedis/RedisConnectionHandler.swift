@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 
 /// One command on its way: its encoding, the promise for its reply and when it times out.
 struct RedisRequest {
@@ -70,8 +71,30 @@ final class RedisConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll(error as? RedisError ?? RedisError.connectionClosed)
+        failAll(Self.redisError(for: error))
         context.close(promise: nil)
+    }
+
+    /// What a failure of the channel (a write, the TLS handshake) means for a command: a TLS failure
+    /// in words — a certificate that did not verify or does not name the host says so — and any
+    /// other failure as a closed connection.
+    static func redisError(for error: any Error) -> RedisError {
+        switch error {
+        case let error as RedisError:
+            return error
+        case NIOSSLError.unableToValidateCertificate:
+            return .tls("the server's certificate does not name the host (\(error))")
+        case let error as NIOSSLExtraError where error == .failedToValidateHostname:
+            return .tls("the server's certificate does not name the host (\(error))")
+        case is NIOSSLError, is NIOSSLExtraError, is BoringSSLError:
+            let text = "\(error)"
+            if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                return .tls("the server's certificate does not verify against the CA (\(text))")
+            }
+            return .tls(text)
+        default:
+            return .connectionClosed
+        }
     }
 
     private func armTimer(context: ChannelHandlerContext) {

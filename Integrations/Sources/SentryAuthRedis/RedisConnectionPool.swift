@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SentryAuthEngineSupport
 
 /// A few pipelined connections to one Redis server: a small client, enough for the rate-limit
@@ -19,10 +20,13 @@ final class RedisConnectionPool: Sendable {
     private typealias Slot = ConnectionSlot<any Channel, EventLoopFuture<any Channel>>
     private let slots: [NIOLockedValueBox<Slot>]
     private let next = NIOLockedValueBox(0)
+    /// The TLS context, made once (`nil` without TLS), or why it cannot be made.
+    private let tls: Result<NIOSSLContext, RedisError>?
 
     init(configuration: RedisConfiguration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.configuration = configuration
         self.group = group
+        self.tls = configuration.usesTLS ? Self.makeTLSContext(configuration) : nil
         self.slots = (0..<configuration.connectionCount).map { _ in NIOLockedValueBox(Slot()) }
     }
 
@@ -70,7 +74,7 @@ final class RedisConnectionPool: Sendable {
         // A write that fails before the handler queued the command (the channel closed meanwhile)
         // fails the command; completing a promise twice is ignored, so a later failure is harmless.
         channel.writeAndFlush(RedisRequest(command: buffer, promise: promise, deadline: deadline))
-            .whenFailure { _ in promise.fail(RedisError.connectionClosed) }
+            .whenFailure { promise.fail(RedisConnectionHandler.redisError(for: $0)) }
         return promise.futureResult
     }
 
@@ -121,14 +125,52 @@ final class RedisConnectionPool: Sendable {
                 .delay(afterFailures: failures))
     }
 
-    /// Connects, then authenticates and selects the database if the configuration says so.
+    /// The client TLS context: full verification (chain and host name) against the configured CA
+    /// file or the system's trust store.
+    private static func makeTLSContext(_ configuration: RedisConfiguration) -> Result<NIOSSLContext, RedisError> {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let path = configuration.certificateAuthorityPath {
+            guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+                return .failure(.tls("the CA file \(path) cannot be read as PEM certificates"))
+            }
+            tls.trustRoots = .certificates(certificates)
+        }
+        do {
+            return .success(try NIOSSLContext(configuration: tls))
+        } catch {
+            return .failure(.tls("the TLS configuration cannot be used (\(error))"))
+        }
+    }
+
+    /// Connects (over TLS when configured), then authenticates and selects the database if the
+    /// configuration says so.
     private func connect(on eventLoop: any EventLoop) -> EventLoopFuture<any Channel> {
         let configuration = self.configuration
+        let tlsContext: NIOSSLContext?
+        switch tls {
+        case nil: tlsContext = nil
+        case .success(let context)?: tlsContext = context
+        case .failure(let error)?: return eventLoop.makeFailedFuture(error)
+        }
+        // SNI and host name verification take a name; for an address, NIOSSL checks the
+        // certificate's IP addresses against the peer's.
+        let isAddress = (try? SocketAddress(ipAddress: configuration.host, port: 0)) != nil
+        // Completed by the connection's TLSHandshakeHandler; no command is sent before it.
+        let handshake = eventLoop.makePromise(of: Void.self)
+        if tlsContext == nil { handshake.succeed() }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(
+                                context: tlsContext, serverHostname: isAddress ? nil : configuration.host))
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSHandshakeHandler(promise: handshake, timeout: TimeAmount(configuration.connectTimeout)))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
                     try channel.pipeline.syncOperations.addHandler(RedisConnectionHandler())
                 }
@@ -140,15 +182,17 @@ final class RedisConnectionPool: Sendable {
         let setup = [authenticate, select].compactMap { $0 }
         return bootstrap.connect(host: configuration.host, port: configuration.port)
             .flatMapError { error in
-                eventLoop.makeFailedFuture(RedisError.unavailable(String(describing: error)))
+                let failure = RedisError.unavailable(String(describing: error))
+                handshake.fail(failure)
+                return eventLoop.makeFailedFuture(failure)
             }
             .flatMap { channel in
-                var future = channel.eventLoop.makeSucceededVoidFuture()
+                var future = handshake.futureResult
                 for command in setup {
                     future = future.flatMap {
                         Self.send(command, on: channel, timeout: configuration.connectTimeout).flatMapThrowing {
                             reply in
-                            if case .error(let message) = reply { throw RedisError.unavailable(message) }
+                            if case .error(let message) = reply { throw RedisError.authentication(message) }
                         }
                     }
                 }

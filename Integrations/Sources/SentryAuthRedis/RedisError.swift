@@ -9,6 +9,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case protocolViolation(String)
         case unexpectedReply(String)
         case invalidURL(String)
+        case tls(String)
+        case authentication(String)
     }
 
     private let kind: Kind
@@ -60,8 +62,31 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Whether no reply came: no connection, a timeout or a closed connection (not an error reply).
     var isConnectionFailure: Bool {
         switch kind {
-        case .unavailable, .timeout, .connectionClosed, .protocolViolation: true
+        case .unavailable, .timeout, .connectionClosed, .protocolViolation, .tls, .authentication: true
         case .server, .unexpectedReply, .invalidURL: false
+        }
+    }
+
+    /// TLS failed: the server's certificate did not verify (an unknown authority, another host name,
+    /// expired), the CA file could not be read, or the server does not speak TLS.
+    ///
+    /// - Parameter reason: What failed, naming the certificate or the file.
+    /// - Returns: The error.
+    public static func tls(_ reason: String) -> Self { Self(.tls(reason)) }
+
+    /// The server refused the credentials (`AUTH`): a wrong password or user, or none given where one
+    /// is needed.
+    ///
+    /// - Parameter message: The server's reply (it never repeats the password).
+    /// - Returns: The error.
+    public static func authentication(_ message: String) -> Self { Self(.authentication(message)) }
+
+    /// Whether the configuration cannot work however often it is tried (TLS or credentials), as
+    /// opposed to a server that is down.
+    var isConfigurationError: Bool {
+        switch kind {
+        case .tls, .authentication, .invalidURL: true
+        default: false
         }
     }
 
@@ -76,7 +101,7 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     var metricKind: String {
         switch kind {
         case .timeout: "timeout"
-        case .unavailable, .connectionClosed: "unavailable"
+        case .unavailable, .connectionClosed, .tls, .authentication: "unavailable"
         case .server, .protocolViolation, .unexpectedReply, .invalidURL: "reply"
         }
     }
@@ -91,6 +116,8 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
         case .protocolViolation(let detail): "Redis sent a malformed reply (\(detail))."
         case .unexpectedReply(let detail): "Redis sent an unexpected reply: expected \(detail)."
         case .invalidURL(let detail): "Invalid Redis URL: \(detail)"
+        case .tls(let reason): "Redis: TLS failed: \(reason)"
+        case .authentication(let message): "Redis refused the credentials: \(message)"
         }
     }
 }

@@ -81,6 +81,7 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     public let keyPrefix: String
 
     private let client: RedisClient
+    private let eventLoopGroup: any EventLoopGroup
     private let local: FallbackWindows
     /// Redis's clock minus this instance's, in milliseconds, from the last answer.
     private let clockOffset = NIOLockedValueBox<Int64?>(nil)
@@ -112,6 +113,7 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         self.retryInterval = retryInterval
         self.keyPrefix = keyPrefix
         self.client = RedisClient(configuration: configuration, group: eventLoopGroup)
+        self.eventLoopGroup = eventLoopGroup
         self.local = FallbackWindows(instance: Self.instanceName())
         self.logger = logger
         self.fallbackCounter = Counter(label: Self.fallbackMetricLabel, factory: metricsFactory)
@@ -230,6 +232,35 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     /// falls back (the store itself asks Redis again only with a request, after ``retryInterval``).
     public func isReachable() async -> Bool {
         await client.pingEveryMaster()
+    }
+
+    /// Connects and sends `PING` (to every master, in a cluster): what a server runs at start-up, so
+    /// that a configuration that cannot work stops it with the reason instead of running on the
+    /// fallback.
+    ///
+    /// - Returns: Whether Redis answered; `false` when it is down or unreachable (the store falls
+    ///   back until it answers).
+    /// - Throws: ``RedisError`` for what no retry mends: TLS (a certificate that does not verify or
+    ///   does not name the host, an unreadable CA file, a server without TLS) or credentials
+    ///   (`WRONGPASS`, `NOAUTH`).
+    public func checkConnection() async throws(RedisError) -> Bool {
+        // Its own connections, with 2 s to connect and answer: a start-up on a busy machine must not
+        // read a slow handshake as a broken configuration, nor leave the store's slots backing off.
+        var configuration = client.configuration
+        configuration.connectTimeout = max(configuration.connectTimeout, .seconds(2))
+        configuration.commandTimeout = max(configuration.commandTimeout, .seconds(2))
+        let checking = RedisClient(configuration: configuration, group: eventLoopGroup)
+        defer { Task { await checking.shutdown() } }
+        do {
+            _ = try await checking.send(RESPCommand("PING"), key: nil)
+            return await checking.pingEveryMaster()
+        } catch let error as RedisError where error.isConfigurationError {
+            throw error
+        } catch let error as RedisError where error.serverMessage?.hasPrefix("NOAUTH") == true {
+            throw .authentication(error.serverMessage ?? "NOAUTH")
+        } catch {
+            return false
+        }
     }
 
     /// Runs until a graceful shutdown (or cancellation) under swift-service-lifecycle, then closes the

@@ -76,6 +76,13 @@ enum Main {
                 services.append(store)
                 readiness.checks.append(Readiness.redis(store))
                 limits = store
+                // TLS or credentials that cannot work stop the server here, naming the reason; a
+                // Redis that is merely down does not (the store falls back until it answers).
+                if try await !store.checkConnection() {
+                    logger.warning(
+                        "SentryAuth: Redis does not answer at start-up; limiting per instance until it does",
+                        metadata: ["sentry_auth.redis": "\(redis)"])
+                }
             } else {
                 limits = InMemoryRateLimitStore<APIKeyID>()
             }

@@ -17,6 +17,8 @@ struct ServerOptions {
     var keys: Keys?
     var redis: RedisConfiguration?
     var whenRedisUnavailable = RedisRateLimitStore.Unavailability.useLocalLimiter
+    /// `--redis-ca-file`, applied to the Redis URL (flag or environment) once both are read.
+    var redisCertificateAuthority: String?
     var policy: String?
     var trustedProxies = IPAllowlist()
     var gate = true
@@ -57,6 +59,8 @@ struct ServerOptions {
                                   libpq: ?sslmode=require|verify-ca|verify-full[&sslrootcert=FILE]
           --redis URL             Redis for shared rate limits, such as redis://127.0.0.1:6379/0: a
                                   stand-alone server, or any node of a Redis Cluster
+          --redis-ca-file FILE    For a rediss:// URL: the PEM certificate authorities that Redis's
+                                  certificate must chain to (default: the system's trust store)
           --redis-unavailable local|refuse
                                   When Redis does not answer: limit per instance (local, the default)
                                   or answer 503 SERVICE_UNAVAILABLE with Retry-After (refuse)
@@ -151,6 +155,10 @@ struct ServerOptions {
                 } catch {
                     throw UsageError("--redis: \(error)")
                 }
+            case "--redis-ca-file":
+                let path = try value(argument)
+                guard !path.isEmpty else { throw UsageError("--redis-ca-file needs a file path.") }
+                redisCertificateAuthority = path
             case "--redis-unavailable":
                 switch try value(argument) {
                 case "local": whenRedisUnavailable = .useLocalLimiter
@@ -209,6 +217,10 @@ struct ServerOptions {
             } catch {
                 throw UsageError("\(Self.redisVariable): \(error)")
             }
+        }
+        if let path = redisCertificateAuthority {
+            guard redis?.usesTLS == true else { throw UsageError("--redis-ca-file needs a rediss:// URL.") }
+            redis?.certificateAuthorityPath = path
         }
         guard keys != nil else {
             throw UsageError(

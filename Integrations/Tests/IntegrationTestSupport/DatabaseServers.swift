@@ -127,10 +127,20 @@ public final class RedisTestServer: @unchecked Sendable {
 
     /// Starts a server.
     ///
-    /// - Parameter extraArguments: Options beside the defaults, such as `--cluster-enabled yes`.
-    public init(extraArguments: [String] = []) throws {
-        self.extraArguments = extraArguments
-        port = try freeLoopbackPort()
+    /// - Parameters:
+    ///   - tls: With certificates, the server speaks TLS only (`--tls-port`, no plaintext port), with
+    ///     the certificate for `localhost`; clients need no certificate of their own.
+    ///   - extraArguments: Options beside the defaults, such as `--cluster-enabled yes`.
+    public init(tls: TestCertificates? = nil, extraArguments: [String] = []) throws {
+        let port = try freeLoopbackPort()
+        self.port = port
+        self.extraArguments =
+            (tls.map {
+                [
+                    "--port", "0", "--tls-port", String(port), "--tls-cert-file", $0.serverCertificate,
+                    "--tls-key-file", $0.serverKey, "--tls-ca-cert-file", $0.authority, "--tls-auth-clients", "no",
+                ]
+            } ?? []) + extraArguments
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-redis-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try start()
