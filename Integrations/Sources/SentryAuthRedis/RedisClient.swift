@@ -13,7 +13,8 @@ import NIOPosix
 ///   map is read again in the background.
 /// - `ASK` (a slot in migration whose key is already on the target): `ASKING` and the command go to
 ///   the target on one connection, once; the map is unchanged.
-/// - `TRYAGAIN` (a migration has moved some of a command's keys but not all): retried after 10 ms.
+/// - `TRYAGAIN` (a migration has moved some of a command's keys but not all; never for the store's
+///   one-key script): retried after 10 ms.
 /// - `CLUSTERDOWN`, `READONLY`, `MASTERDOWN`, `LOADING`: the map is read again, then one retry.
 /// - No reply (a master down): the error is thrown at once — the store falls back — and the map is
 ///   read again in the background, so that the next command finds the promoted replica.

@@ -6,6 +6,7 @@ import NIOPosix
 public import SentryAuth
 import SentryAuthEngineSupport
 public import ServiceLifecycle
+import Synchronization
 
 /// A ``RateLimitStore`` in Redis, shared by every server instance: the exact sliding window runs
 /// atomically in Redis as one Lua script, on Redis's clock, so N instances give a key its limit —
@@ -39,9 +40,9 @@ public import ServiceLifecycle
 /// - ``Unavailability/refuse``: the error is thrown, and ``RequestGate`` answers 503
 ///   `SERVICE_UNAVAILABLE` with `Retry-After`.
 ///
-/// Redis keys are `PREFIX:{KEY-ID}:window` (a sorted set) and `PREFIX:{KEY-ID}:sequence`: the braces
-/// are a hash tag, so in a cluster both live in one slot. They expire one window after the key's
-/// last admission.
+/// Each API key has one Redis key, `PREFIX:{KEY-ID}:window` (a sorted set; the braces are a hash tag,
+/// the slot it lives in on a cluster), which expires one window after the key's last admission.
+/// (Versions before 0.9 also kept a counter, `PREFIX:{KEY-ID}:sequence`, left to expire.)
 ///
 /// **A Redis Cluster** needs nothing more than the URL of any of its nodes: on its first request
 /// the store asks that node `CLUSTER SLOTS`, and, if it is a cluster, sends each script run to the
@@ -69,8 +70,8 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     public static let errorMetricLabel = "sentry_auth_redis_errors_total"
 
     /// The Lua script the store runs (`EVALSHA`), for operators and benchmarks: `KEYS` the window's
-    /// sorted set and its counter, `ARGV` the limit, the window in milliseconds and the cost; it
-    /// returns `{allowed, remaining, reset in ms}`.
+    /// sorted set, `ARGV` the limit, the window in milliseconds and the cost; it returns
+    /// `{allowed, remaining, reset in ms, …}`.
     public static var script: String { SlidingWindowScript.source }
 
     /// What happens when Redis is down.
@@ -81,6 +82,8 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     public let keyPrefix: String
 
     private let client: RedisClient
+    /// How many script runs this store has made: the second part of each admission's name.
+    private let calls = Atomic<UInt64>(0)
     private let eventLoopGroup: any EventLoopGroup
     private let local: FallbackWindows
     /// Redis's clock minus this instance's, in milliseconds, from the last answer.
@@ -219,8 +222,9 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     /// - Throws: A ``RedisError`` when Redis does not answer.
     public func remove(_ key: APIKeyID) async throws {
         local.remove(key)
-        let (window, sequence) = redisKeys(for: key)
-        _ = try await client.send(RESPCommand("DEL", window, sequence), key: window)
+        let window = redisKey(for: key)
+        // The counter of earlier versions too: both in the key's slot.
+        _ = try await client.send(RESPCommand("DEL", window, "\(keyPrefix):{\(key.rawValue)}:sequence"), key: window)
     }
 
     /// Closes the connections. Later requests fail (or fall back).
@@ -271,9 +275,9 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         await shutdown()
     }
 
-    /// The store's two Redis keys for an API key, hash-tagged by its ID.
-    func redisKeys(for key: APIKeyID) -> (window: String, sequence: String) {
-        ("\(keyPrefix):{\(key.rawValue)}:window", "\(keyPrefix):{\(key.rawValue)}:sequence")
+    /// The store's Redis key for an API key's window, hash-tagged by its ID.
+    func redisKey(for key: APIKeyID) -> String {
+        "\(keyPrefix):{\(key.rawValue)}:window"
     }
 
     /// One script run: `EVALSHA`, loading the script first if this store has not yet, and `EVAL` when
@@ -284,13 +288,15 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     func acquireInRedis(
         _ key: APIKeyID, cost: Int, limit: RateLimit, at now: Int64 = 0, microseconds: UInt64? = nil
     ) async throws -> RateLimitDecision {
-        let (window, sequence) = redisKeys(for: key)
+        let window = redisKey(for: key)
         let milliseconds =
             limit.window.components.seconds * 1000 + limit.window.components.attoseconds / 1_000_000_000_000_000
-        var arguments = [window, sequence, String(limit.limit), String(milliseconds), String(cost)]
+        var arguments = [window, String(limit.limit), String(milliseconds), String(cost)]
         arguments.append(microseconds.map { String($0) } ?? "")
         let wantsStamps = microseconds == nil && local.wantsStamps(key, limit: limit, at: now)
         arguments.append(wantsStamps ? "1" : "0")
+        // This admission's name, unique across instances and calls: its units are NAME/1 … NAME/cost.
+        arguments.append("\(local.instance):c\(calls.add(1, ordering: .relaxed).newValue)")
         // Local admissions go back only once Redis's clock is known (to place them in its window).
         let knownOffset = clockOffset.withLockedValue { $0 }
         let pending = knownOffset == nil ? [] : local.pending(key)
@@ -314,10 +320,10 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         }
         let reply: RESPValue
         do {
-            reply = try await client.send(RESPCommand(arguments: ["EVALSHA", sha, "2"] + arguments), key: window)
+            reply = try await client.send(RESPCommand(arguments: ["EVALSHA", sha, "1"] + arguments), key: window)
         } catch let error as RedisError where error.isNoScript {
             reply = try await client.send(
-                RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "2"] + arguments), key: window)
+                RESPCommand(arguments: ["EVAL", SlidingWindowScript.source, "1"] + arguments), key: window)
         }
         guard case .array(let values?) = reply, values.count >= 5, let allowed = values[0].integer,
             let remaining = values[1].integer, let reset = values[2].integer, let redisNow = values[3].integer,

@@ -6,16 +6,22 @@
 /// with `TIME` (microseconds), rounded down for checking and up for storing; a stored time never
 /// goes below the newest one already stored, so the set stays ordered if Redis's clock steps back.
 ///
-/// - `KEYS[1]`: the sorted set; `KEYS[2]`: the unit counter (member names). Both carry the key ID as
-///   a hash tag, so a cluster keeps them in one slot, and both expire one window after the newest
+/// - `KEYS[1]`: the sorted set, the only key: it carries the key ID as a hash tag, so a cluster
+///   serves it from one slot, and a slot in migration never holds half of a key's state (a script
+///   over two keys gets `TRYAGAIN` until the slot has moved). It expires one window after the newest
 ///   admission, so an idle key costs nothing.
 /// - `ARGV`: limit, window (ms), cost (0 to limit; 0 only reports); then, optionally, the time in
 ///   microseconds or an empty string (tests alone pass a time, to replay a recorded trace; with it
 ///   the script sets no expiry, since the trace's time is not Redis's), `1` to ask for the window's
-///   stamps (below) or anything else not to, and any number of *write-back* pairs
-///   `STAMP MEMBER`: admissions an instance made on its own while Redis did not answer, added to the
-///   window (at their time, in Redis's milliseconds) before deciding. A member names its instance and
-///   admission, so a pair sent twice is added once; a stamp already out of the window is skipped.
+///   stamps (below) or anything else not to, the *name* of this admission or an empty string, and
+///   any number of *write-back* pairs `STAMP MEMBER`: admissions an instance made on its own while
+///   Redis did not answer, added to the window (at their time, in Redis's milliseconds) before
+///   deciding. A member names its instance and admission, so a pair sent twice is added once; a
+///   stamp already out of the window is skipped.
+/// - Members: an admission of cost *c* named `N` adds the members `N/1` … `N/c`; the store names each
+///   call `INSTANCE:CALL`, unique across instances and calls (write-back members are `INSTANCE:UNIT`,
+///   without a slash). Without a name (`redis-benchmark`'s three arguments) the members are
+///   `MICROSECONDS/1` … — unique unless Redis's clock steps back onto the same microsecond.
 /// - Returns `{allowed (1 or 0), remaining, reset (ms), now (ms), used[, s1, …, sk]}`: reset is the
 ///   wait until enough quota frees up when refused, the time until the oldest admission leaves the
 ///   window when allowed, never more than the window (a time stored in `now`'s millisecond, rounded
@@ -42,8 +48,10 @@ enum SlidingWindowScript {
         local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
         if newest[2] then stamp = math.max(stamp, tonumber(newest[2])) end
         local wantsWindow = ARGV[5] == '1'
+        local name = ARGV[6]
+        if name == nil or name == '' then name = string.format('%d', micros) end
         local written = 0
-        for i = 6, #ARGV - 1, 2 do
+        for i = 7, #ARGV - 1, 2 do
           local at = tonumber(ARGV[i])
           if at > now - window then
             redis.call('ZADD', KEYS[1], string.format('%d', math.min(at, stamp)), ARGV[i + 1])
@@ -73,11 +81,10 @@ enum SlidingWindowScript {
           return snapshot({0, math.max(0, limit - used), math.min(window, tonumber(blocking[2]) + window - now)})
         end
         if cost > 0 then
-          local last = redis.call('INCRBY', KEYS[2], cost)
           local batch = {}
-          for unit = last - cost + 1, last do
+          for unit = 1, cost do
             batch[#batch + 1] = string.format('%d', stamp)
-            batch[#batch + 1] = string.format('%d', unit)
+            batch[#batch + 1] = name .. '/' .. unit
             if #batch >= 1000 then
               redis.call('ZADD', KEYS[1], unpack(batch))
               batch = {}
@@ -86,9 +93,7 @@ enum SlidingWindowScript {
           if #batch > 0 then redis.call('ZADD', KEYS[1], unpack(batch)) end
           used = used + cost
           if not replaying then
-            local ttl = string.format('%d', stamp - now + window)
-            redis.call('PEXPIRE', KEYS[1], ttl)
-            redis.call('PEXPIRE', KEYS[2], ttl)
+            redis.call('PEXPIRE', KEYS[1], string.format('%d', stamp - now + window))
           end
         end
         local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
