@@ -42,7 +42,7 @@ import Synchronization
 ///
 /// Each API key has one Redis key, `PREFIX:{KEY-ID}:window` (a sorted set; the braces are a hash tag,
 /// the slot it lives in on a cluster), which expires one window after the key's last admission.
-/// (Versions before 0.9 also kept a counter, `PREFIX:{KEY-ID}:sequence`, left to expire.)
+/// (Earlier versions also kept a counter, `PREFIX:{KEY-ID}:sequence`; it expires on its own.)
 ///
 /// **A Redis Cluster** needs nothing more than the URL of any of its nodes: on its first request
 /// the store asks that node `CLUSTER SLOTS`, and, if it is a cluster, sends each script run to the
