@@ -82,8 +82,9 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
     public let keyPrefix: String
 
     private let client: RedisClient
-    /// How many script runs this store has made: the second part of each admission's name.
-    private let calls = Atomic<UInt64>(0)
+    /// The number of the last unit this store admitted, counted from a random start below 2⁵², so
+    /// that units stay below 2⁵³ (exact in Lua's numbers) and two stores' numbers do not meet.
+    private let units = Atomic<UInt64>(UInt64.random(in: 0..<(1 << 52)))
     private let eventLoopGroup: any EventLoopGroup
     private let local: FallbackWindows
     /// Redis's clock minus this instance's, in milliseconds, from the last answer.
@@ -295,8 +296,8 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         arguments.append(microseconds.map { String($0) } ?? "")
         let wantsStamps = microseconds == nil && local.wantsStamps(key, limit: limit, at: now)
         arguments.append(wantsStamps ? "1" : "0")
-        // This admission's name, unique across instances and calls: its units are NAME/1 … NAME/cost.
-        arguments.append("\(local.instance):c\(calls.add(1, ordering: .relaxed).newValue)")
+        // The number of this admission's first unit: the script adds units FIRST … FIRST + cost − 1.
+        arguments.append(String(units.add(UInt64(cost), ordering: .relaxed).newValue - UInt64(cost) + 1))
         // Local admissions go back only once Redis's clock is known (to place them in its window).
         let knownOffset = clockOffset.withLockedValue { $0 }
         let pending = knownOffset == nil ? [] : local.pending(key)
