@@ -124,6 +124,8 @@ public final class RedisTestServer: @unchecked Sendable {
     public var url: String { "redis://127.0.0.1:\(port)" }
 
     private let extraArguments: [String]
+    /// What `redis-cli` needs to reach the server: TLS and the CA, for a TLS-only server.
+    public let cliArguments: [String]
 
     /// Starts a server.
     ///
@@ -134,6 +136,7 @@ public final class RedisTestServer: @unchecked Sendable {
     public init(tls: TestCertificates? = nil, extraArguments: [String] = []) throws {
         let port = try freeLoopbackPort()
         self.port = port
+        self.cliArguments = tls.map { ["--tls", "--cacert", $0.authority] } ?? []
         self.extraArguments =
             (tls.map {
                 [
@@ -200,7 +203,7 @@ public final class RedisTestServer: @unchecked Sendable {
     /// - Returns: What it printed.
     @discardableResult
     public func cli(_ arguments: String...) throws -> String {
-        try runProgram("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", String(port)] + arguments)
+        try runProgram("/usr/bin/redis-cli", cliArguments + ["-h", "127.0.0.1", "-p", String(port)] + arguments)
     }
 }
 

@@ -14,23 +14,35 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     /// Starts `masters` × 2 nodes and makes them a cluster with one replica per master, waiting until
     /// every node says `cluster_state:ok` (at most 30 s).
     ///
-    /// - Parameter masters: How many masters (3 at least, as `redis-cli --cluster create` requires).
-    public init(masters: Int = 3) throws {
+    /// - Parameters:
+    ///   - masters: How many masters (3 at least, as `redis-cli --cluster create` requires).
+    ///   - tls: With certificates, every node speaks TLS only (clients, the cluster bus and
+    ///     replication) and announces the host name `localhost`, which the certificate names, as
+    ///     `CLUSTER SLOTS` reports it (`cluster-preferred-endpoint-type hostname`).
+    public init(masters: Int = 3, tls: TestCertificates? = nil) throws {
+        let announce =
+            tls == nil
+            ? []
+            : [
+                "--tls-cluster", "yes", "--tls-replication", "yes", "--cluster-announce-hostname", "localhost",
+                "--cluster-preferred-endpoint-type", "hostname",
+            ]
         nodes = try (0..<(masters * 2)).map { _ in
             let busPort = try freeLoopbackPort()
-            return try RedisTestServer(extraArguments: [
-                "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-port", String(busPort),
-                "--cluster-config-file", "nodes-\(UUID().uuidString).conf",
-                // A replica's first sync at once, not after the default 5 s wait for other replicas: a
-                // replica that never synced refuses to take over.
-                "--repl-diskless-sync-delay", "0",
-            ])
+            return try RedisTestServer(
+                tls: tls,
+                extraArguments: [
+                    "--cluster-enabled", "yes", "--cluster-node-timeout", "1000", "--cluster-port", String(busPort),
+                    "--cluster-config-file", "nodes-\(UUID().uuidString).conf",
+                    // A replica's first sync at once, not after the default 5 s wait for other replicas:
+                    // a replica that never synced refuses to take over.
+                    "--repl-diskless-sync-delay", "0",
+                ] + announce)
         }
         try runProgram(
             "/usr/bin/redis-cli",
-            ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + [
-                "--cluster-replicas", "1", "--cluster-yes",
-            ])
+            nodes[0].cliArguments + ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" }
+                + ["--cluster-replicas", "1", "--cluster-yes"])
         try waitUntilHealthy()
     }
 
@@ -84,11 +96,11 @@ public final class RedisClusterTestServer: @unchecked Sendable {
     }
 
     /// Moves `count` slots from one master to another with `redis-cli --cluster reshard`, one key per
-    /// `MIGRATE` (so that a slot's keys stay split between the two for as long as possible).
+    /// `MIGRATE` (the slowest migration: traffic meets many slots while they migrate).
     public func reshard(from source: RedisTestServer, to target: RedisTestServer, slots count: Int) throws {
         try runProgram(
             "/usr/bin/redis-cli",
-            [
+            source.cliArguments + [
                 "--cluster", "reshard", "127.0.0.1:\(source.port)", "--cluster-from", try id(of: source),
                 "--cluster-to", try id(of: target), "--cluster-slots", String(count), "--cluster-yes",
                 "--cluster-pipeline", "1",

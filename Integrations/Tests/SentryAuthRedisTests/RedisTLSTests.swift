@@ -109,6 +109,34 @@ struct RedisTLSTests {
     }
 }
 
+extension RedisTLSTests {
+    @Test(
+        "A Redis Cluster over TLS whose nodes announce a host name: two stores, exactly 60 of 100 per key on every master"
+    )
+    func clusterOverTLS() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentry-cluster-tls-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificates = try TestCertificates(in: directory)
+        let cluster = try RedisClusterTestServer(tls: certificates)
+        let metrics = TestMetrics()
+        let stores = try [cluster.nodes[0], cluster.nodes[3]].map { node in
+            var configuration = try RedisConfiguration(url: "rediss://localhost:\(node.port)")
+            configuration.certificateAuthorityPath = certificates.authority
+            return RedisRateLimitStore(configuration: configuration, metricsFactory: metrics)
+        }
+        #expect(try await stores[0].checkConnection())
+        let keys = RedisClusterTests.keys(12, prefix: "tls")
+        let (admitted, _) = try await RedisClusterTests.drive(stores, keys: keys, requests: 100)
+        #expect(admitted == Array(repeating: 60, count: keys.count))
+        #expect(try metrics.expectCounter(RedisRateLimitStore.fallbackMetricLabel).totalValue == 0)
+        var holding = 0
+        for master in try cluster.masters() where try master.cli("DBSIZE") != "0\n" { holding += 1 }
+        #expect(holding == 3, "the twelve keys' windows are on every master")
+        for store in stores { await store.shutdown() }
+    }
+}
+
 extension RedisConfiguration {
     fileprivate func with(authority: String) -> Self {
         var copy = self
