@@ -5,7 +5,8 @@ import NIOPosix
 /// The store's Redis client: a stand-alone server or a Redis Cluster behind the same URL.
 ///
 /// On first use it asks the configured node `CLUSTER SLOTS`. A server without cluster support says so
-/// and every command goes to its ``RedisConnectionPool``, as before clusters were known. A cluster
+/// (or refuses the command to the ACL user, or does not know it) and every command goes to its
+/// ``RedisConnectionPool``, as before clusters were known. A cluster
 /// node answers with the slot map: each keyed command then goes to the master of its key's hash slot,
 /// over a pool per master, and the client follows the cluster as it changes —
 ///
@@ -166,7 +167,7 @@ final class RedisClient: Sendable {
         do {
             let reply = try await seed.send(RESPCommand("CLUSTER", "SLOTS"))
             mode = .cluster(try ClusterTopology(slots: reply, defaultHost: configuration.host))
-        } catch let error as RedisError where error.serverMessage?.contains("cluster support disabled") == true {
+        } catch let error as RedisError where error.serverMessage.map(Self.meansStandalone) == true {
             mode = .standalone
         }
         state.withLockedValue { state in
@@ -174,6 +175,14 @@ final class RedisClient: Sendable {
             state.lastRefresh = .now()
         }
         return mode
+    }
+
+    /// Whether an error reply to `CLUSTER SLOTS` means a stand-alone server: cluster support disabled,
+    /// the command renamed away or unknown (a compatible server), or an ACL user not allowed to run it
+    /// (`NOPERM`: a user given only the commands the store runs).
+    static func meansStandalone(_ message: String) -> Bool {
+        message.contains("cluster support disabled") || message.hasPrefix("NOPERM")
+            || message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR unknown subcommand")
     }
 
     /// Writes a `MOVED` reply into the map; the map to go on with.

@@ -116,6 +116,18 @@ struct RedisClusterTests {
         #expect(try await client.send(RESPCommand("SET", "a", "1"), key: "a").string == "OK")
         #expect(client.isCluster == false)
         await client.shutdown()
+        // An ACL user given only what the store runs, CLUSTER refused (NOPERM): stand-alone too.
+        let restricted = try RedisTestServer(extraArguments: [
+            "--user", "default", "off", "--user", "limiter", "on", ">acl-Limiter-3", "~*", "&*", "+@all", "-cluster",
+        ])
+        let limiter = RedisClient(
+            configuration: try RedisConfiguration(url: "redis://limiter:acl-Limiter-3@127.0.0.1:\(restricted.port)"))
+        #expect(try await limiter.send(RESPCommand("SET", "a", "1"), key: "a").string == "OK")
+        #expect(limiter.isCluster == false)
+        await limiter.shutdown()
+        #expect(RedisClient.meansStandalone("ERR This instance has cluster support disabled"))
+        #expect(RedisClient.meansStandalone("ERR unknown command 'CLUSTER', with args beginning with: 'SLOTS' "))
+        #expect(!RedisClient.meansStandalone("LOADING Redis is loading the dataset in memory"))
     }
 
     @Test("The client's slot of 2,000 random keys is CLUSTER KEYSLOT's (the cluster as oracle)")
