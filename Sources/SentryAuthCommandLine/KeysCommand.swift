@@ -179,7 +179,7 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
                     + records.map {
                         [
                             $0.id.rawValue, $0.merchantID.rawValue, $0.name, $0.scopes.formatted,
-                            $0.status(at: now).rawValue,
+                            Self.statusText($0, at: now),
                             $0.displayHint, $0.lastUsedAt.map(RecordText.time) ?? "never",
                         ].map { TerminalText.escaped($0) }
                     }
@@ -315,6 +315,17 @@ public struct KeysCommand<Store: KeyStore>: Sendable {
         } catch {
             throw UsageError("--scopes: \(error)", command: "keys")
         }
+    }
+
+    /// A key's status in `keys list`: an active key that stops working within the gate's default
+    /// warning horizon (or was rolled) says when, as its answers' `Sunset` header does.
+    static func statusText(_ record: KeyRecord, at now: Date) -> String {
+        let status = record.status(at: now)
+        guard status == .active,
+            let sunset = KeySunset(record: record, at: now, horizon: RequestGate.defaultSunsetWarning)
+        else { return status.rawValue }
+        let end = RFC3339Time.string(from: sunset.stopsWorkingAt)
+        return sunset.reason == .rolled ? "rolled, works until \(end)" : "active, expires \(end)"
     }
 
     package static func allowlist(_ text: String?) throws -> IPAllowlist {

@@ -192,6 +192,11 @@ struct KeysAndCheckCommandTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: store)) == before)
         let list = await runTool(["keys", "list", "--store", store])
         #expect(list.lines.count == 4)  // header, two keys, final newline
+        // The rolled key is marked with the end of its grace; its successor (expiring in 2099) is not.
+        let rolledRow = try #require(list.lines.first { $0.hasPrefix(id) })
+        #expect(rolledRow.contains("rolled, works until \(RFC3339Time.string(from: end))"), "\(rolledRow)")
+        let successorRow = try #require(list.lines.first { $0.hasPrefix(successor) })
+        #expect(successorRow.contains(" active ") && !successorRow.contains("until"), "\(successorRow)")
     }
 
     @Test("A symbolic link to the store is written through: one lock, one content, the link stays a link")

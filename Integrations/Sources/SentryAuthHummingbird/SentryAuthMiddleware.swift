@@ -94,6 +94,12 @@ public struct SentryAuthMiddleware<Context: SentryAuthRequestContext>: RouterMid
                     response.headers[HTTPField.Name.rateLimitFields[field.rawValue]] = value
                 }
             }
+            // A key that stops working soon says so: Deprecation, Sunset and, when rolled, Link.
+            if let sunset = allowed.sunset {
+                for field in sunset.headers {
+                    if let name = HTTPField.Name(field.name) { response.headers[name] = field.value }
+                }
+            }
             return response
         case .refused(let refusal):
             throw SentryAuthRefusal(refusal)

@@ -90,6 +90,10 @@ public struct SentryAuthMiddleware: AsyncMiddleware {
                     response.headers.replaceOrAdd(name: field.name, value: value)
                 }
             }
+            // A key that stops working soon says so: Deprecation, Sunset and, when rolled, Link.
+            for field in allowed.sunset?.headers ?? [] {
+                response.headers.replaceOrAdd(name: field.name, value: field.value)
+            }
             return response
         case .refused(let refusal):
             var fields = HTTPHeaders()

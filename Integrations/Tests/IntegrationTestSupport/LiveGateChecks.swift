@@ -109,7 +109,14 @@ public enum LiveGateChecks {
             #expect(invalid.header("WWW-Authenticate") == realm + #", error="invalid_token""#)
             #expect(!invalid.body.contains("sntr_"))
         }
-        #expect(try await client.send("GET", customers, [bearer(world.expiring)]).status == 200)
+        // A key that expires within the gate's horizon (7 days) warns on every allowed answer; a key
+        // with no end does not.
+        let expiring = try await client.send("GET", customers, [bearer(world.expiring)])
+        #expect(expiring.status == 200)
+        #expect(expiring.header("Deprecation") == "@1798761660")
+        #expect(expiring.header("Sunset") == "Fri, 01 Jan 2027 00:01:00 GMT")
+        #expect(expiring.header("X-RateLimit-Limit") == "60")
+        #expect(try await client.send("GET", customers, [bearer(world.reader)]).header("Sunset") == nil)
         world.expire()
         let expired = try await client.send("GET", customers, [bearer(world.expiring)])
         try expectRefusal(expired, status: 401, code: "UNAUTHORIZED", message: "Invalid API key.")

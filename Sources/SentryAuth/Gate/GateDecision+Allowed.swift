@@ -7,10 +7,14 @@ extension GateDecision {
         public let match: EndpointMatch
         /// The rate limiter's decision, for the response headers.
         public let rateLimit: RateLimitDecision
+        /// Whether the key stops working soon (rolled, or expiring within the gate's horizon), with
+        /// the `Deprecation`, `Sunset` and `Link` headers that say so; `nil` for most keys.
+        public let sunset: KeySunset?
 
-        /// The rate-limit headers to add to the response.
+        /// The headers to add to the response: the rate limit's, then the sunset warning's, if any.
         public var headers: [HTTPHeaderField] {
-            rateLimit.headers
+            guard let sunset else { return rateLimit.headers }
+            return rateLimit.headers + sunset.headers
         }
     }
 }

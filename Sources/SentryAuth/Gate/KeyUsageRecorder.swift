@@ -7,7 +7,7 @@
 /// When each key was last used, noted in memory on the request's path and written to the key store
 /// in the background: at most once per key per minute, in batches, never during a request.
 ///
-/// Give it to the gate (``RequestGate/init(keys:policy:rateLimits:clock:wallClock:format:realm:usage:failedAuthentications:)``)
+/// Give it to the gate (``RequestGate/init(keys:policy:rateLimits:clock:wallClock:format:realm:usage:failedAuthentications:sunsetWarning:)``)
 /// and run ``run(every:)`` for the life of the server (or call ``flush()`` yourself, and once more at
 /// shutdown). A crash loses at most the uses noted since the last flush.
 ///

@@ -70,6 +70,13 @@ public struct RequestGate: Sendable {
     public let usage: KeyUsageRecorder?
     /// The limit on failed authentications per client address, if any.
     public let failedAuthentications: FailedAuthenticationLimit?
+    /// How far ahead an allowed request's key announces its expiry (``GateDecision/Allowed/sunset``):
+    /// a key that expires within this horizon, or is in a roll's grace period, is answered with
+    /// `Deprecation` and `Sunset` headers. Seven days by default.
+    public let sunsetWarning: Duration
+
+    /// The default of ``sunsetWarning``: seven days.
+    public static let defaultSunsetWarning = Duration.seconds(7 * 86_400)
 
     /// Where keys are looked up.
     @available(*, deprecated, message: "The gate's stores are its own: keep the store you passed to init.")
@@ -106,14 +113,16 @@ public struct RequestGate: Sendable {
     ///   - usage: Where allowed requests note their key's use (last use), if anywhere; none by default.
     ///   - failedAuthentications: A limit on failed authentications per client address (see
     ///     ``FailedAuthenticationLimit``); none by default.
+    ///   - sunsetWarning: See ``sunsetWarning``; seven days by default.
     public init(
         keys: some KeyLookup, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(),
         wallClock: any WallClock = SystemWallClock(), format: APIKeyFormat = .sentry,
         realm: String = "Sentry Payments API", usage: KeyUsageRecorder? = nil,
-        failedAuthentications: FailedAuthenticationLimit? = nil
+        failedAuthentications: FailedAuthenticationLimit? = nil, sunsetWarning: Duration = defaultSunsetWarning
     ) {
         self.failedAuthentications = failedAuthentications
+        self.sunsetWarning = sunsetWarning
         self.keyLookup = keys
         self.policy = policy
         self.limits = rateLimits
@@ -146,14 +155,17 @@ public struct RequestGate: Sendable {
     ///   - realm: The challenge realm; `Sentry Payments API` by default.
     ///   - usage: Where allowed requests note their key's use, if anywhere; none by default.
     ///   - failedAuthentications: A limit on failed authentications per client address; none by default.
+    ///   - sunsetWarning: See ``sunsetWarning``; seven days by default.
     public init<Store: KeyStore>(
         manager: KeyManager<Store>, policy: EndpointPolicy, rateLimits: some RateLimitStore<APIKeyID>,
         clock: any MonotonicClock = SystemMonotonicClock(), realm: String = "Sentry Payments API",
-        usage: KeyUsageRecorder? = nil, failedAuthentications: FailedAuthenticationLimit? = nil
+        usage: KeyUsageRecorder? = nil, failedAuthentications: FailedAuthenticationLimit? = nil,
+        sunsetWarning: Duration = defaultSunsetWarning
     ) {
         self.init(
             keys: manager.store, policy: policy, rateLimits: rateLimits, clock: clock, wallClock: manager.clock,
-            format: manager.format, realm: realm, usage: usage, failedAuthentications: failedAuthentications)
+            format: manager.format, realm: realm, usage: usage, failedAuthentications: failedAuthentications,
+            sunsetWarning: sunsetWarning)
     }
 
     /// Decides a request.
@@ -380,7 +392,11 @@ public struct RequestGate: Sendable {
         }
         usage?.note(record.id, at: instant)
         let principal = Principal(merchantID: record.merchantID, keyID: record.id, scopes: record.scopes)
-        return .allowed(GateDecision.Allowed(principal: principal, match: match, rateLimit: decision))
+        // Most keys have no end: the wall clock is read only for those that do.
+        let sunset =
+            record.stopsWorkingAt == nil
+            ? nil : KeySunset(record: record, at: expiryClock.now(), horizon: sunsetWarning)
+        return .allowed(GateDecision.Allowed(principal: principal, match: match, rateLimit: decision, sunset: sunset))
     }
 
     /// Why no digest could be taken from the `Authorization` header.
