@@ -237,7 +237,7 @@ struct RedisClusterTests {
     }
 
     /// A coordinated failover pauses the master's writes until the replica has them all and has won
-    /// its election (136-146 ms measured here, under the 250 ms command timeout); a script call waits
+    /// its election (80-140 ms measured here, under the 250 ms command timeout); a script call waits
     /// meanwhile, then gets `MOVED` to the new master.
     @Test(
         "A replica takes over with CLUSTER FAILOVER during traffic: exactly 60 per key, nothing decided without Redis")
@@ -265,7 +265,7 @@ struct RedisClusterTests {
         for store in stores { await store.shutdown() }
     }
 
-    /// A crashed master: until its replica is elected (node timeout 1 s: 3 s measured here), its
+    /// A crashed master: until its replica is elected (node timeout 1 s: 3.0-3.3 s measured here), its
     /// slots get no answer and each instance decides alone from Redis's last answer, as with a
     /// stand-alone Redis down; asynchronous replication may also have lost the newest admissions.
     @Test(
