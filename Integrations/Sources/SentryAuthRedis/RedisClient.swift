@@ -115,7 +115,7 @@ final class RedisClient: Sendable {
                 asking = nil
                 switch redirection {
                 case .moved(let movedSlot, let target):
-                    map = record(movedSlot, movedTo: target)
+                    map = record(movedSlot, movedTo: target) ?? map
                     startRefresh()
                 case .ask(_, let target):
                     state.withLockedValue { $0.redirections.ask += 1 }
@@ -185,10 +185,11 @@ final class RedisClient: Sendable {
             || message.hasPrefix("ERR unknown command") || message.hasPrefix("ERR unknown subcommand")
     }
 
-    /// Writes a `MOVED` reply into the map; the map to go on with.
-    private func record(_ slot: Int, movedTo node: ClusterTopology.Node) -> ClusterTopology {
+    /// Writes a `MOVED` reply into the map; the map to go on with (`nil` if there is no map: the
+    /// mode of a client never leaves `cluster` once set, so this does not happen).
+    private func record(_ slot: Int, movedTo node: ClusterTopology.Node) -> ClusterTopology? {
         state.withLockedValue { state in
-            guard case .cluster(var topology) = state.mode else { preconditionFailure("a cluster") }
+            guard case .cluster(var topology) = state.mode else { return nil }
             topology.move(slot, to: node)
             state.mode = .cluster(topology)
             state.redirections.moved += 1

@@ -233,8 +233,9 @@ public final class RedisRateLimitStore: RateLimitStore, Service, Sendable {
         await client.shutdown()
     }
 
-    /// Whether Redis (in a cluster, every master) answers `PING` within the command timeout: what `/ready` asks while the store
-    /// falls back (the store itself asks Redis again only with a request, after ``retryInterval``).
+    /// Whether Redis (in a cluster, every master) answers `PING` within the command timeout: what
+    /// `/ready` asks while the store falls back (the store itself asks Redis again only with a
+    /// request, after ``retryInterval``).
     public func isReachable() async -> Bool {
         await client.pingEveryMaster()
     }

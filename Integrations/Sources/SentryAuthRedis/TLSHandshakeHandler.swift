@@ -32,6 +32,10 @@ final class TLSHandshakeHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted? = event as? TLSUserEvent {
             timer?.cancel()

@@ -135,7 +135,8 @@ enum OpenAPIDocument {
             "x-required-scopes": .array(scopes.map { .string($0) }),
             "responses": .object([
                 "200": response(
-                    "Allowed: the merchant the request acts for", schema: "Answer", headers: rateLimitHeaders),
+                    "Allowed: the merchant the request acts for", schema: "Answer",
+                    headers: rateLimitHeaders + ["Deprecation", "Sunset", "Link"]),
                 "401": response(
                     "UNAUTHORIZED: missing or invalid API key", schema: "Error", headers: ["WWW-Authenticate"]),
                 "403": response(
@@ -163,8 +164,8 @@ enum OpenAPIDocument {
     }
 
     static let headers: [String: JSONValue] = {
-        func header(_ description: String, _ schema: [String: JSONValue]) -> JSONValue {
-            .object(["description": .string(description), "required": .bool(true), "schema": .object(schema)])
+        func header(_ description: String, _ schema: [String: JSONValue], required: Bool = true) -> JSONValue {
+            .object(["description": .string(description), "required": .bool(required), "schema": .object(schema)])
         }
         let integer: [String: JSONValue] = ["type": .string("string"), "pattern": .string("^[0-9]+$")]
         return [
@@ -174,6 +175,15 @@ enum OpenAPIDocument {
             "RateLimit-Policy": header("IETF draft: `\"default\";q=LIMIT;w=WINDOW`", ["type": .string("string")]),
             "RateLimit": header("IETF draft: `\"default\";r=REMAINING;t=RESET`", ["type": .string("string")]),
             "Retry-After": header("Seconds to wait, rounded up, at least 1", integer),
+            "Deprecation": header(
+                "RFC 9745, when the key stops working within 7 days or was rolled: `@SECONDS`, that moment",
+                ["type": .string("string"), "pattern": .string("^@-?[0-9]+$")], required: false),
+            "Sunset": header(
+                "RFC 8594, with Deprecation: the moment the key stops working, as an HTTP date",
+                ["type": .string("string")], required: false),
+            "Link": header(
+                "For a rolled key: `</manage/v1/keys/SUCCESSOR-ID>; rel=\"successor-version\"`",
+                ["type": .string("string")], required: false),
             "Allow": header("The path's methods, comma-separated (`GET, HEAD, POST`)", ["type": .string("string")]),
             "WWW-Authenticate": header(
                 "RFC 6750 challenge: `Bearer realm=\"…\"`, with `error=\"invalid_token\"` when a token was presented",

@@ -121,10 +121,19 @@ struct ReferenceServerTests {
                 #expect(security == [["bearer": route.requiredScopes.scopes.map(\.name)]])
                 let responses = try #require(operation["responses"] as? [String: Any])
                 #expect(Set(responses.keys) == ["200", "401", "403", "404", "429", "503"])
+                // An allowed answer may warn that its key stops working soon: declared, not required.
+                let allowed = try #require(responses["200"] as? [String: Any])
+                let declared = try #require(allowed["headers"] as? [String: Any])
+                #expect(["Deprecation", "Sunset", "Link", "X-RateLimit-Limit"].allSatisfy { declared[$0] != nil })
                 operations += 1
             }
         }
         #expect(operations == 21 && paths.values.map(\.count).reduce(0, +) == 21)
+        let components = try #require(openAPI["components"] as? [String: Any])
+        let headers = try #require(components["headers"] as? [String: [String: Any]])
+        #expect(
+            headers["Sunset"]?["required"] as? Bool == false && headers["Deprecation"]?["required"] as? Bool == false)
+        #expect(headers["X-RateLimit-Limit"]?["required"] as? Bool == true)
 
         // A revocation written to the store by another process is seen at the next request.
         try await manager.revoke(key.record.id)
