@@ -39,10 +39,25 @@ final class RedisConnectionPool: Sendable {
         // A slot waiting to reconnect gets no commands while another can take them.
         let index =
             (0..<slots.count).lazy.map { (start + $0) % self.slots.count }.first { !self.isBackingOff($0) } ?? start
-        let channel = try await channel(at: index).get()
+        // An open connection is taken as it is: awaiting a future that is already complete would
+        // still hop to the channel's event loop and back.
+        let channel: any Channel
+        if let open = openChannel(at: index) {
+            channel = open
+        } else {
+            channel = try await self.channel(at: index).get()
+        }
         let reply = try await Self.send(command, on: channel, timeout: configuration.commandTimeout).get()
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
+    }
+
+    /// The slot's connection if it is open, without a future.
+    private func openChannel(at index: Int) -> (any Channel)? {
+        slots[index].withLockedValue { slot in
+            if case .connected(let channel) = slot.state, channel.isActive { return channel }
+            return nil
+        }
     }
 
     /// Sends `ASKING` and then the command on one connection, nothing between them (what a Redis
