@@ -44,7 +44,9 @@ public struct KeySunset: Sendable, Hashable {
         guard let stopsWorkingAt = record.stopsWorkingAt else { return nil }
         if record.successorID != nil, record.graceEndsAt != nil {
             reason = .rolled
-        } else if stopsWorkingAt.timeIntervalSince(now) <= Double(horizon.components.seconds) {
+        } else if stopsWorkingAt.timeIntervalSince(now)
+            <= Double(horizon.components.seconds) + Double(horizon.components.attoseconds) / 1e18
+        {
             reason = .expiring
         } else {
             return nil
@@ -70,26 +72,18 @@ public struct KeySunset: Sendable, Hashable {
     }
 
     /// RFC 9110's IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) of a time in whole seconds since 1970,
-    /// from the proleptic Gregorian calendar's civil-from-days rule: no locale, no formatter.
+    /// from the proleptic Gregorian calendar (``RFC3339Time``'s `civil_from_days`): no locale, no
+    /// formatter.
     static func httpDate(_ seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let shifted = days + 719_468
-        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-        let dayOfEra = shifted - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let (days, inDay) = Int(seconds).quotientAndRemainder(dividingBy: 86_400)
+        let (day, secondOfDay) = inDay < 0 ? (days - 1, inDay + 86_400) : (days, inDay)
+        let (year, month, dayOfMonth) = RFC3339Time.civil(fromDays: day)
         // 1970-01-01 was a Thursday.
-        let weekday = ((days % 7) + 7 + 4) % 7
+        let weekday = ((day % 7) + 7 + 4) % 7
         let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(weekdays[Int(weekday)]), \(two(day)) \(months[Int(month - 1)]) \(year) "
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(weekdays[weekday]), \(two(dayOfMonth)) \(months[month - 1]) \(year) "
             + "\(two(secondOfDay / 3_600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
     }
 }

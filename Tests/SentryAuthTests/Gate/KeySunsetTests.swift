@@ -79,6 +79,12 @@ struct KeySunsetTests {
             expiresAt: testEpoch.addingTimeInterval(60))
         #expect(try await noHorizon.evaluate(fixture.request(expiring.key)).allowed?.sunset == nil)
         #expect(try await noHorizon.evaluate(fixture.request(old.key)).allowed?.sunset?.reason == .rolled)
+        // The horizon counts its fraction of a second: 1.5 s announces an expiry 1.2 s away, 1 s does not.
+        let closing = try await fixture.manager.create(
+            for: MerchantID("m_2")!, name: "closing", scopes: [.customerRead],
+            expiresAt: testEpoch.addingTimeInterval(1.2))
+        #expect(KeySunset(record: closing.record, at: testEpoch, horizon: .milliseconds(1_500))?.reason == .expiring)
+        #expect(KeySunset(record: closing.record, at: testEpoch, horizon: .seconds(1)) == nil)
     }
 }
 
